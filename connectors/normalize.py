@@ -1,0 +1,291 @@
+"""Shared normalisers and SHA-256 hashing for personal data sent to ad platforms.
+
+Every connector imports these so that one identifier is normalised the same way everywhere
+(invariant 5: personal data leaves only hashed, normalised exactly as each platform asks).
+Platform variants live side by side (``email`` vs ``email_google``, ``phone_e164`` vs
+``phone_digits``); the per-platform rules and their sources are in
+``docs/platforms/normalization.md``.
+
+Conventions: every normaliser takes ``str | None`` and returns the normalised, *unhashed*
+string, or ``None`` when the value is missing or invalid. None of them raises on any text. They
+run per event per platform on the hot path, so regexes are compiled at import, lookup tables
+are module constants and phone parsing is cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date
+
+import phonenumbers
+
+from connectors._normalize_tables import ISO_ALPHA2, ISO_ALPHA3_TO_2, US_STATE_CODES
+
+__all__ = [
+    "city",
+    "country",
+    "currency",
+    "date_of_birth",
+    "email",
+    "email_google",
+    "external_id",
+    "gender",
+    "hashed",
+    "is_sha256",
+    "name",
+    "phone_digits",
+    "phone_e164",
+    "postal_code",
+    "prehashed",
+    "sha256_hex",
+    "state",
+]
+
+_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
+# One '@', no whitespace, non-empty local part, a domain made of non-empty dot-separated labels.
+_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+_WHITESPACE_RE = re.compile(r"\s+")
+# Anything that is not a letter or digit (Unicode aware), plus '_' which \w would keep.
+_NAME_DROP_RE = re.compile(r"[^\w\s]|_")
+_CITY_DROP_RE = re.compile(r"[\W\d_]+")
+_NON_AZ_RE = re.compile(r"[^a-z]+")
+_POSTAL_DROP_RE = re.compile(r"\s+")
+_US_ZIP_RE = re.compile(r"(\d{5})(?:\d{4})?")
+_DOB_RE = re.compile(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})")
+_DOB_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
+_GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+_GENDERS = {"f": "f", "female": "f", "m": "m", "male": "m"}
+_MIN_BIRTH_YEAR = 1900
+_E164 = phonenumbers.PhoneNumberFormat.E164
+
+
+def sha256_hex(value: str) -> str:
+    """SHA-256 of the UTF-8 bytes as lowercase hex: the one hash format every platform accepts."""
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def is_sha256(value: str) -> bool:
+    """Whether ``value`` is exactly 64 hex characters (any case), i.e. already a SHA-256 digest.
+
+    Producers may send pre-hashed identifiers; hashing them again would make them unmatchable.
+    """
+    return _SHA256_RE.fullmatch(value) is not None
+
+
+def prehashed(value: str) -> str | None:
+    """The trimmed, lowercased digest if ``value`` is already a SHA-256, else ``None``.
+
+    Platforms compare lowercase hex, so a pre-hashed value is passed through in that form.
+    """
+    trimmed = value.strip()
+    if _SHA256_RE.fullmatch(trimmed) is None:
+        return None
+    return trimmed.lower()
+
+
+def _nfc(value: str) -> str:
+    """Compose accents so 'é' hashes the same whether it arrived composed or decomposed."""
+    if value.isascii() or unicodedata.is_normalized("NFC", value):
+        return value
+    return unicodedata.normalize("NFC", value)
+
+
+def email(value: str | None) -> str | None:
+    """Trimmed, lowercased email, or ``None`` if it is not plausibly an address.
+
+    Meta, TikTok, Snap, Pinterest, LinkedIn, Reddit and Microsoft all hash trim+lower; an
+    obviously broken address is dropped rather than hashed because it can never match.
+    """
+    if not value:
+        return None
+    candidate = value.strip().lower()
+    if _EMAIL_RE.fullmatch(candidate) is None:
+        return None
+    return candidate
+
+
+def email_google(value: str | None) -> str | None:
+    """Google's variant: all whitespace removed, then ``email()``; for gmail.com and
+    googlemail.com only, dots in the local part are removed (Google's documented rule).
+
+    A ``+tag`` is kept because Google's docs do not ask for its removal.
+    """
+    if not value:
+        return None
+    candidate = email(_WHITESPACE_RE.sub("", value))
+    if candidate is None:
+        return None
+    local, _, domain = candidate.partition("@")
+    if domain in _GMAIL_DOMAINS:
+        local = local.replace(".", "")
+        if not local:
+            return None
+        return f"{local}@{domain}"
+    return candidate
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_e164(value: str, region: str) -> str | None:
+    """Parse one phone number to E.164, cached because the same numbers recur across platforms."""
+    text = value.strip()
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    result = _try_e164(text, region)
+    if result is None and not text.startswith("+"):
+        # Digits stored with their country code but no '+' (Meta's own format, '447911123456').
+        digits = "".join(ch for ch in text if ch.isdigit())
+        if len(digits) >= 8:
+            result = _try_e164("+" + digits, region)
+    return result
+
+
+def _try_e164(text: str, region: str) -> str | None:
+    """E.164 of ``text`` if phonenumbers considers it a valid number, else ``None``."""
+    try:
+        parsed = phonenumbers.parse(text, region)
+    except Exception:  # NumberParseException, and defensive against odd input
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, _E164)
+
+
+def phone_e164(value: str | None, default_region: str = "US") -> str | None:
+    """E.164 with '+' and country code ('+16505551212'), or ``None`` if invalid.
+
+    Google and TikTok want this form. Numbers written with '+' or '00' keep their own country;
+    others are read in ``default_region``. Extensions are dropped.
+    """
+    if not value:
+        return None
+    region = (default_region or "US").upper()
+    return _parse_e164(value, region)
+
+
+def phone_digits(value: str | None, default_region: str = "US") -> str | None:
+    """``phone_e164`` without the '+' ('16505551212'): the form Meta, Snap and Pinterest hash."""
+    e164 = phone_e164(value, default_region)
+    return e164[1:] if e164 else None
+
+
+def name(value: str | None) -> str | None:
+    """Trimmed, lowercased name without punctuation; Unicode letters kept ('Valéry' -> 'valéry').
+
+    Meta's rule for fn/ln; the other platforms ask for at least trim+lower, which this satisfies.
+    """
+    if not value:
+        return None
+    cleaned = _NAME_DROP_RE.sub("", _nfc(value).lower())
+    cleaned = _WHITESPACE_RE.sub(" ", cleaned).strip()
+    return cleaned or None
+
+
+def city(value: str | None) -> str | None:
+    """Meta's city rule: lowercase letters only, no spaces, digits or punctuation
+    ('San José' -> 'sanjosé'); non-ASCII letters are kept."""
+    if not value:
+        return None
+    cleaned = _CITY_DROP_RE.sub("", _nfc(value).lower())
+    return cleaned or None
+
+
+def state(value: str | None, country: str | None = None) -> str | None:
+    """Lowercase a-z only; US full state names become 2-letter codes ('California' -> 'ca').
+
+    Meta asks for the 2-letter ANSI code in the US; names are mapped only when ``country`` is
+    absent or the US, so a foreign region name is never mistaken for a US state.
+    """
+    if not value:
+        return None
+    cleaned = _NON_AZ_RE.sub("", value.lower())
+    if not cleaned:
+        return None
+    if len(cleaned) > 2 and (country is None or country.strip().lower() in ("us", "usa")):
+        return US_STATE_CODES.get(cleaned, cleaned)
+    return cleaned
+
+
+def postal_code(value: str | None, country: str | None = None) -> str | None:
+    """Lowercase, no spaces, the part before the first '-' ('NR9 5AL' -> 'nr95al');
+    for the US the first 5 digits ('98121-4892' -> '98121'), else ``None``."""
+    if not value:
+        return None
+    cleaned = _POSTAL_DROP_RE.sub("", value.lower()).split("-", 1)[0]
+    if country is not None and country.strip().lower() in ("us", "usa"):
+        match = _US_ZIP_RE.match(cleaned)
+        return match.group(1) if match else None
+    return cleaned or None
+
+
+def country(value: str | None) -> str | None:
+    """ISO 3166-1 alpha-2, lowercase ('US' -> 'us'; alpha-3 'USA' -> 'us'); ``None`` if unknown."""
+    if not value:
+        return None
+    cleaned = _NON_AZ_RE.sub("", value.lower())
+    if len(cleaned) == 2:
+        return cleaned if cleaned in ISO_ALPHA2 else None
+    if len(cleaned) == 3:
+        return ISO_ALPHA3_TO_2.get(cleaned)
+    return None
+
+
+def date_of_birth(value: str | None) -> str | None:
+    """'YYYYMMDD' from 'YYYY-MM-DD', 'YYYY/MM/DD' or 'YYYYMMDD', if it is a real date between
+    1900 and today; ``None`` otherwise. Meta's ``db`` and the name+DOB match keys use this."""
+    if not value:
+        return None
+    text = value.strip()
+    match = _DOB_COMPACT_RE.fullmatch(text) or _DOB_RE.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return None
+    if year < _MIN_BIRTH_YEAR or born > date.today():
+        return None
+    return f"{year:04d}{month:02d}{day:02d}"
+
+
+def gender(value: str | None) -> str | None:
+    """'f' or 'm' from f/m/female/male in any case; anything else is ``None`` (not guessed)."""
+    if not value:
+        return None
+    return _GENDERS.get(value.strip().lower())
+
+
+def external_id(value: str | None) -> str | None:
+    """Trimmed id with its case kept: ids are opaque, so only surrounding whitespace goes."""
+    if not value:
+        return None
+    return value.strip() or None
+
+
+def currency(value: str | None) -> str | None:
+    """ISO 4217-shaped code: 3 ASCII letters, uppercased ('usd' -> 'USD'); else ``None``."""
+    if not value:
+        return None
+    text = value.strip()
+    if _CURRENCY_RE.fullmatch(text) is None:
+        return None
+    return text.upper()
+
+
+def hashed(value: str | None, normalizer: Callable[[str], str | None]) -> str | None:
+    """The value to send for a hashed identifier: a pre-hashed value passes through
+    (lowercased), anything else is normalised and SHA-256'd; ``None`` if missing or invalid."""
+    if not value:
+        return None
+    already = prehashed(value)
+    if already is not None:
+        return already
+    normalised = normalizer(value)
+    if not normalised:
+        return None
+    return sha256_hex(normalised)
