@@ -30,6 +30,9 @@ __all__ = [
     "country",
     "currency",
     "date_of_birth",
+    "dob_day",
+    "dob_month",
+    "dob_year",
     "email",
     "email_google",
     "external_id",
@@ -37,6 +40,8 @@ __all__ = [
     "hashed",
     "is_sha256",
     "name",
+    "name_first5",
+    "name_initial",
     "phone_digits",
     "phone_e164",
     "postal_code",
@@ -46,8 +51,13 @@ __all__ = [
 ]
 
 _SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
-# One '@', no whitespace, non-empty local part, a domain made of non-empty dot-separated labels.
-_EMAIL_RE = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
+# RFC 5322 dot-atom local part (non-ASCII allowed for internationalised addresses) and a domain
+# of at least two labels, each without leading/trailing '-'. Whitespace is rejected separately.
+_ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
+_LABEL = r"[a-z0-9\u0080-\U0010ffff](?:[a-z0-9\u0080-\U0010ffff-]*[a-z0-9\u0080-\U0010ffff])?"
+_EMAIL_RE = re.compile(rf"(?P<local>{_ATEXT}+(?:\.{_ATEXT}+)*)@{_LABEL}(?:\.{_LABEL})+")
+_MAX_EMAIL = 254
+_MAX_LOCAL = 64
 _WHITESPACE_RE = re.compile(r"\s+")
 # Anything that is not a letter or digit (Unicode aware), plus '_' which \w would keep.
 _NAME_DROP_RE = re.compile(r"[^\w\s]|_")
@@ -55,12 +65,15 @@ _CITY_DROP_RE = re.compile(r"[\W\d_]+")
 _NON_AZ_RE = re.compile(r"[^a-z]+")
 _POSTAL_DROP_RE = re.compile(r"\s+")
 _US_ZIP_RE = re.compile(r"(\d{5})(?:\d{4})?")
-_DOB_RE = re.compile(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})")
+_DOB_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _DOB_COMPACT_RE = re.compile(r"(\d{4})(\d{2})(\d{2})")
-_CURRENCY_RE = re.compile(r"[A-Za-z]{3}")
+_NON_ASCII_LETTER_RE = re.compile(r"[^A-Za-z]+")
+_DAY_MONTH_RE = re.compile(r"\d{1,2}")
+_YEAR_RE = re.compile(r"\d{4}")
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 _GENDERS = {"f": "f", "female": "f", "m": "m", "male": "m"}
 _MIN_BIRTH_YEAR = 1900
+_MIN_POSTAL = 2
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 
@@ -104,7 +117,10 @@ def email(value: str | None) -> str | None:
     if not value:
         return None
     candidate = value.strip().lower()
-    if _EMAIL_RE.fullmatch(candidate) is None:
+    if len(candidate) > _MAX_EMAIL or _WHITESPACE_RE.search(candidate):
+        return None
+    match = _EMAIL_RE.fullmatch(candidate)
+    if match is None or len(match.group("local")) > _MAX_LOCAL:
         return None
     return candidate
 
@@ -185,6 +201,18 @@ def name(value: str | None) -> str | None:
     return cleaned or None
 
 
+def name_first5(value: str | None) -> str | None:
+    """Meta's ``f5first``/``f5last``: the first 5 characters of ``name()`` ('Washington' -> 'washi')."""
+    normalised = name(value)
+    return normalised[:5] if normalised else None
+
+
+def name_initial(value: str | None) -> str | None:
+    """Meta's ``fi``: the first character of ``name()`` ('GW' -> 'g')."""
+    normalised = name(value)
+    return normalised[0] if normalised else None
+
+
 def city(value: str | None) -> str | None:
     """Meta's city rule: lowercase letters only, no spaces, digits or punctuation
     ('San José' -> 'sanjosé'); non-ASCII letters are kept."""
@@ -219,7 +247,8 @@ def postal_code(value: str | None, country: str | None = None) -> str | None:
     if country is not None and country.strip().lower() in ("us", "usa"):
         match = _US_ZIP_RE.match(cleaned)
         return match.group(1) if match else None
-    return cleaned or None
+    # No country uses one-character postal codes; such a value is a data-entry error.
+    return cleaned if len(cleaned) >= _MIN_POSTAL else None
 
 
 def country(value: str | None) -> str | None:
@@ -253,6 +282,38 @@ def date_of_birth(value: str | None) -> str | None:
     return f"{year:04d}{month:02d}{day:02d}"
 
 
+def dob_day(value: str | None) -> str | None:
+    """Meta's ``dobd``: day of birth as 2 digits ('1' -> '01'), 1..31; else ``None``."""
+    return _date_part(value, _DAY_MONTH_RE, 1, 31, 2)
+
+
+def dob_month(value: str | None) -> str | None:
+    """Meta's ``dobm``: month of birth as 2 digits ('9' -> '09'), 1..12; else ``None``."""
+    return _date_part(value, _DAY_MONTH_RE, 1, 12, 2)
+
+
+def dob_year(value: str | None) -> str | None:
+    """Meta's ``doby``: a 4-digit year of birth between 1900 and this year; else ``None``.
+
+    Meta's SDKs only check the shape; the range check drops impossible years instead of hashing
+    them, the same bound ``date_of_birth`` uses.
+    """
+    return _date_part(value, _YEAR_RE, _MIN_BIRTH_YEAR, date.today().year, 4)
+
+
+def _date_part(value: str | None, shape: re.Pattern[str], low: int, high: int, width: int) -> str | None:
+    """One numeric date component, range-checked and zero-padded to ``width``."""
+    if not value:
+        return None
+    text = value.strip()
+    if shape.fullmatch(text) is None:
+        return None
+    number = int(text)
+    if not low <= number <= high:
+        return None
+    return str(number).zfill(width)
+
+
 def gender(value: str | None) -> str | None:
     """'f' or 'm' from f/m/female/male in any case; anything else is ``None`` (not guessed)."""
     if not value:
@@ -268,13 +329,14 @@ def external_id(value: str | None) -> str | None:
 
 
 def currency(value: str | None) -> str | None:
-    """ISO 4217-shaped code: 3 ASCII letters, uppercased ('usd' -> 'USD'); else ``None``."""
+    """ISO 4217-shaped code: 3 ASCII letters, uppercased ('usd' -> 'USD', ' EUR ' -> 'EUR');
+    ``None`` otherwise ('US Dollar'). Stray punctuation is ignored, as Meta's SDKs do ('USD!')."""
     if not value:
         return None
-    text = value.strip()
-    if _CURRENCY_RE.fullmatch(text) is None:
+    letters = _NON_ASCII_LETTER_RE.sub("", value)
+    if len(letters) != 3:
         return None
-    return text.upper()
+    return letters.upper()
 
 
 def hashed(value: str | None, normalizer: Callable[[str], str | None]) -> str | None:
