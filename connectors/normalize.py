@@ -74,6 +74,7 @@ _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 _GENDERS = {"f": "f", "female": "f", "m": "m", "male": "m"}
 _MIN_BIRTH_YEAR = 1900
 _MIN_POSTAL = 2
+_MIN_INTERNATIONAL_DIGITS = 11
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 
@@ -151,11 +152,15 @@ def _parse_e164(value: str, region: str) -> str | None:
     text = value.strip()
     if text.startswith("00"):
         text = "+" + text[2:]
+    if text.startswith("+0"):
+        text = "+" + text[1:].lstrip("0")  # no country code starts with 0 ('+001 616…' -> '+1 616…')
     result = _try_e164(text, region)
     if result is None and not text.startswith("+"):
         # Digits stored with their country code but no '+' (Meta's own format, '447911123456').
+        # Only for 11+ digits: a shorter string is a national number, and reading an invalid
+        # national number as foreign would hash someone else's phone.
         digits = "".join(ch for ch in text if ch.isdigit())
-        if len(digits) >= 8:
+        if len(digits) >= _MIN_INTERNATIONAL_DIGITS:
             result = _try_e164("+" + digits, region)
     return result
 
