@@ -1,0 +1,229 @@
+"""The TikTok Events API 2.0 connector: business event -> event object, batch -> request.
+
+TikTok fails a whole batch for one bad row, so the checks TikTok would make (window,
+identifiers, currency on purchases) run in ``map_event`` and a bad event is refused alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import orjson
+
+from connectors import normalize as nz
+from connectors.base import (
+    BatchLimits,
+    ConnectorSettings,
+    Credentials,
+    Event,
+    HttpRequest,
+    HttpResponse,
+    Item,
+    ItemOutcome,
+    Reject,
+)
+from connectors.tiktok.classify import classify as classify_response
+from connectors.tiktok.settings import Settings
+
+DAY_MS = 86_400_000
+MATCHING_KEYS = frozenset({"email", "phone", "external_id", "click_id", "ttp", "ip_ua", "lead_id"})
+
+
+class TikTokConnector:
+    """TikTok Events API 2.0 (``/open_api/v1.3/event/track/``), one request per event source."""
+
+    slug: ClassVar[str] = "tiktok"
+    api_version: ClassVar[str] = "v1.3"
+    # TikTok takes 1,000 events but drops the batch for one bad row: keep splits cheap.
+    limits: ClassVar[BatchLimits] = BatchLimits(max_events=200, max_bytes=2_000_000, linger_ms=200)
+    window_days: ClassVar[float] = 7  # conservative: TikTok documents no web/CRM limit
+    settings_model: ClassVar[type[ConnectorSettings]] = Settings
+    credential_kind: ClassVar[str] = "static"
+
+    def __init__(self, settings: ConnectorSettings) -> None:
+        if not isinstance(settings, Settings):
+            settings = Settings.model_validate(settings.model_dump())
+        self.settings = settings
+        self._url = f"{settings.base_url.rstrip('/')}/open_api/{self.api_version}/event/track/"
+        self._names = dict(settings.event_names)
+        self._sites = settings.sites
+        self._test_codes: dict[str, str | None] = {}
+        for site in settings.sites.values():
+            code = site.test_event_code or settings.test_event_code
+            self._test_codes[site.pixel_code] = code
+            if site.crm_event_set_id:
+                self._test_codes[site.crm_event_set_id] = code
+        self._window_ms = int(self.window_days * DAY_MS)
+        self._future_ms = settings.future_tolerance_s * 1000
+
+    def _source(self, event: Event) -> tuple[str, str]:
+        """(event_source, event_source_id) for this event, honouring per-site overrides."""
+        settings = self.settings
+        site_id = event["context"].get("site_id")
+        site = self._sites.get(site_id) if site_id else None
+        pixel = site.pixel_code if site else settings.pixel_code
+        crm = site.crm_event_set_id if site else settings.crm_event_set_id
+        if event["type"] == "qualified" and crm:
+            return "crm", crm
+        return "web", pixel
+
+    def map_event(self, event: Event, now_ms: int) -> Item | Reject:
+        """One Events API event for ``event``, or the reason it cannot be sent to TikTok."""
+        consent = event["consent"]
+        if consent.get("ad_user_data") == "DENIED":
+            return Reject("consent denied (ad_user_data=DENIED)", code="consent_denied")
+        event_time_ms = event["event_time"]
+        if now_ms - event_time_ms > self._window_ms:
+            return Reject(f"event older than {self.window_days:g} days", code="outside_window")
+        if event_time_ms - now_ms > self._future_ms:
+            return Reject("event_time is in the future", code="outside_window")
+        source, source_id = self._source(event)
+        user, keys, dropped = self._user(event)
+        lead = None
+        lead_id = (event.get("platform_lead_id") or "").strip()
+        if source == "crm" and lead_id:
+            crm_name = (event.get("crm_name") or "").strip() or self.settings.default_lead_event_source
+            lead = {"lead_id": lead_id, "lead_event_source": crm_name}
+            keys.append("lead_id")
+        if not MATCHING_KEYS.intersection(keys):
+            return Reject(
+                "no identifier TikTok can match on (email, phone, external_id, ttclid, ttp, "
+                "IP with user agent, or lead id)",
+                code="no_identifiers",
+            )
+        properties = self._properties(event, dropped)
+        if isinstance(properties, Reject):
+            return properties
+        payload: dict[str, Any] = {
+            "event": self._event_name(event),
+            "event_time": event_time_ms // 1000,
+            "event_id": event["event_id"],
+            "user": user,
+            "limited_data_use": bool(consent.get("limited_data_use")),
+        }
+        if properties:
+            payload["properties"] = properties
+        context = event["context"]
+        page = {
+            k: v for k, v in (("url", context["page_url"]), ("referrer", context["referrer_url"])) if v
+        }
+        if page:
+            payload["page"] = page
+        if lead:
+            payload["lead"] = lead
+        return Item(
+            event_id=event["event_id"],
+            event_type=event["type"],
+            event_time_ms=event_time_ms,
+            payload=payload,
+            match_keys=tuple(keys),
+            dropped=tuple(dropped),
+            route=f"{source}|{source_id}",
+        )
+
+    def _user(self, event: Event) -> tuple[dict[str, Any], list[str], list[str]]:
+        """The ``user`` object: hashed contact data, unhashed click/cookie ids, IP and UA."""
+        user = event["user"]
+        region = self.settings.default_phone_region
+        out: dict[str, Any] = {}
+        keys: list[str] = []
+        dropped: list[str] = []
+        country = user.get("country")
+        for key, field, func, match_key in (
+            ("email", "email", nz.email, "email"),
+            ("phone", "phone", lambda v: nz.phone_e164(v, region), "phone"),
+            ("external_id", "external_id", nz.external_id, "external_id"),
+            ("first_name", "first_name", nz.name, "name"),
+            ("last_name", "last_name", nz.name, "name"),
+            ("zip_code", "postal_code", lambda v: nz.postal_code(v, country), "address"),
+        ):
+            raw = user.get(field)
+            if not raw:
+                continue
+            value = nz.hashed(raw, func)
+            if value is None:
+                dropped.append(field)
+                continue
+            out[key] = value
+            if match_key not in keys:
+                keys.append(match_key)
+        click_ids = event["click_ids"]
+        context = event["context"]
+        tech: tuple[tuple[str, str | None, str | None], ...] = (
+            ("ttclid", click_ids.get("ttclid"), "click_id"),
+            ("ttp", click_ids.get("ttp"), "ttp"),
+            ("ip", context.get("ip_address"), None),
+            ("user_agent", context.get("user_agent"), None),
+            ("locale", context.get("locale"), None),
+        )
+        for key, plain, tech_key in tech:
+            if plain:
+                out[key] = plain
+                if tech_key:
+                    keys.append(tech_key)
+        if "ip" in out and "user_agent" in out:
+            keys.append("ip_ua")
+        return out, keys, dropped
+
+    def _event_name(self, event: Event) -> str:
+        """Configured name per type; qualified leads default to their CRM stage name."""
+        event_type = event["type"]
+        if event_type != "qualified":
+            return self._names.get(event_type) or event_type.capitalize()
+        if self.settings.qualified_event_name:
+            return self.settings.qualified_event_name
+        stage = (event.get("stage") or "").strip()
+        return stage or self.settings.qualified_fallback_event_name
+
+    def _properties(self, event: Event, dropped: list[str]) -> dict[str, Any] | Reject:
+        """``properties``: value and currency, and for purchases the order id and lines."""
+        currency = nz.currency(event.get("currency"))
+        props: dict[str, Any] = {}
+        if event["type"] == "purchase":
+            if currency is None:
+                return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
+            props = {"value": event["value"], "currency": currency, "order_id": event["order_id"]}
+            items = event.get("items") or ()
+            if items:
+                contents = []
+                for item in items:
+                    line: dict[str, Any] = {"content_id": item["id"], "quantity": item.get("quantity", 1)}
+                    if item.get("price") is not None:
+                        line["price"] = item["price"]
+                    if item.get("name"):
+                        line["content_name"] = item["name"]
+                    if item.get("category"):
+                        line["content_category"] = item["category"]
+                    contents.append(line)
+                props["contents"] = contents
+                props["content_type"] = "product"
+            return props
+        if event.get("value") is not None:
+            if currency is not None:
+                props = {"value": event["value"], "currency": currency}
+            else:
+                dropped.append("currency")
+        return props
+
+    def build_request(self, items: Sequence[Item], credentials: Credentials) -> HttpRequest:
+        """``POST {base}/open_api/v1.3/event/track/`` with the ``Access-Token`` header."""
+        route = items[0].route if items else f"web|{self.settings.pixel_code}"
+        source, _, source_id = route.partition("|")
+        body: dict[str, Any] = {"event_source": source, "event_source_id": source_id}
+        if self.settings.partner_name:
+            body["partner_name"] = self.settings.partner_name
+        test_code = self._test_codes.get(source_id, self.settings.test_event_code)
+        if test_code:
+            body["test_event_code"] = test_code
+        body["data"] = [item.payload for item in items]
+        return HttpRequest(
+            method="POST",
+            url=self._url,
+            headers={"Access-Token": credentials.access_token, "Content-Type": "application/json"},
+            body=orjson.dumps(body),
+        )
+
+    def classify(self, response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]:
+        """One outcome per item from TikTok's body ``code`` (docs/platforms/tiktok.md)."""
+        return classify_response(response, items)
