@@ -19,8 +19,21 @@ IDENTITY_KINDS: tuple[str, ...] = ("external_id", "lead_id", "anonymous_id", "se
 DEFAULT_KEY_ORDER: tuple[str, ...] = IDENTITY_KINDS
 
 CLICK_ID_KINDS: tuple[str, ...] = (
-    "fbclid", "fbc", "fbp", "gclid", "gbraid", "wbraid", "ttclid", "ttp", "li_fat_id",
-    "sc_click_id", "sc_cookie1", "epik", "rdt_cid", "rdt_uuid", "msclkid",
+    "fbclid",
+    "fbc",
+    "fbp",
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "ttclid",
+    "ttp",
+    "li_fat_id",
+    "sc_click_id",
+    "sc_cookie1",
+    "epik",
+    "rdt_cid",
+    "rdt_uuid",
+    "msclkid",
 )
 """The fields of the ``ClickIds`` record, i.e. what enrichment can fill."""
 

@@ -27,7 +27,9 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def capture(capture_id: str, t_ms: int, click_ids: dict[str, Any] | None = None, **identity: Any) -> dict[str, Any]:
+def capture(
+    capture_id: str, t_ms: int, click_ids: dict[str, Any] | None = None, **identity: Any
+) -> dict[str, Any]:
     """A decoded ClickIdCapture with defaults for every optional field."""
     record: dict[str, Any] = {
         "capture_id": capture_id,
@@ -49,7 +51,9 @@ def capture(capture_id: str, t_ms: int, click_ids: dict[str, Any] | None = None,
     return record
 
 
-def purchase(event_id: str, t_ms: int, click_ids: dict[str, Any] | None = None, **user: Any) -> dict[str, Any]:
+def purchase(
+    event_id: str, t_ms: int, click_ids: dict[str, Any] | None = None, **user: Any
+) -> dict[str, Any]:
     """A decoded purchase event with only the given user identifiers."""
     return {
         "type": "purchase",

@@ -164,9 +164,9 @@ def test_capture_fbc_rules() -> None:
     assert capture_fbc(capture("c", t, {"fbc": kept})) == kept
     assert capture_fbc(capture("c", t, {"fbc": "fb.1.x.y"})) is None
     # fbclid from the landing URL, else the referrer; landing wins
-    assert capture_fbc(capture("c", t, {}, landing_url="https://a.b/?fbclid=L", referrer_url="r?fbclid=R")) == (
-        f"fb.1.{t}.L"
-    )
+    assert capture_fbc(
+        capture("c", t, {}, landing_url="https://a.b/?fbclid=L", referrer_url="r?fbclid=R")
+    ) == (f"fb.1.{t}.L")
     assert capture_fbc(capture("c", t, {}, referrer_url="https://x.y/?fbclid=R")) == f"fb.1.{t}.R"
     # IP landing host without cookie domain -> index 0
     assert capture_fbc(capture("c", t, {"fbclid": "Z"}, landing_url="http://10.0.0.1:8080/")) == f"fb.0.{t}.Z"

@@ -32,7 +32,9 @@ def enricher(store: ClickIdStore, **kwargs: Any) -> Enricher:
 
 async def test_purchase_with_only_user_id_gets_captured_ids(store: ClickIdStore) -> None:
     t = now_ms() - 2 * DAY_MS
-    await store.upsert_many([prepared(capture("c1", t, FULL_IDS, external_id="u-1", cookie_domain="shop.example.com"))])
+    await store.upsert_many(
+        [prepared(capture("c1", t, FULL_IDS, external_id="u-1", cookie_domain="shop.example.com"))]
+    )
     event = purchase("e1", t + DAY_MS, external_id="u-1")
     stats = await enricher(store).enrich_batch([event], now_ms())
     assert stats.hit == 1
@@ -101,7 +103,9 @@ async def test_same_time_tie_broken_by_capture_id_in_any_order(store: ClickIdSto
 
 async def test_capture_stored_under_every_key(store: ClickIdStore) -> None:
     t = now_ms()
-    keys, stored = prepared(capture("m", t, {"msclkid": "MS"}, external_id="x", anonymous_id="y", email_sha256="A" * 64))
+    keys, stored = prepared(
+        capture("m", t, {"msclkid": "MS"}, external_id="x", anonymous_id="y", email_sha256="A" * 64)
+    )
     await store.upsert_many([(keys, stored)])
     found = await store.lookup_many(keys)
     assert set(found) == {"external_id:x", "anonymous_id:y", "email_sha256:" + "a" * 64}
