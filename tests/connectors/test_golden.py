@@ -80,7 +80,8 @@ def parse_body(request: HttpRequest) -> Any:
 
 
 def _map(connector: Any, event: dict[str, Any], now_ms: int) -> Item | Reject:
-    return connector.map_event(complete_event(event), now_ms)  # type: ignore[no-any-return]
+    result: Item | Reject = connector.map_event(complete_event(event), now_ms)
+    return result
 
 
 @pytest.mark.parametrize("path", REQUEST_CASES, ids=_case_id)
