@@ -1,0 +1,194 @@
+"""Wiring and lifecycle only: build every part from the settings, run the engine until a signal
+(or a caller's stop condition), drain within the deadline, commit, close."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from connectors.base import BatchLimits, Connector
+from connectors.registry import connector_class
+from consumer.codec import Codec
+from consumer.config import PlatformConfig, Settings
+from consumer.delivery.circuit import CircuitBreaker
+from consumer.delivery.credentials_api import CredentialsSource, StaticCredentials
+from consumer.delivery.dispatcher import PlatformDispatcher
+from consumer.delivery.http import HttpSender
+from consumer.delivery.retry import RetryPolicy
+from consumer.engine import Engine, EngineLimits, EnricherLike
+from consumer.engine_stats import EngineStats
+from consumer.kafka.dlq import DeadLetterWriter
+from consumer.kafka.source import KafkaSource, consumer_config
+from consumer.observability import metrics
+
+log = structlog.get_logger("capi_relay.app")
+
+
+def build_connectors(settings: Settings) -> dict[str, Connector]:
+    """Instantiate each routed, enabled platform with its validated settings."""
+    out: dict[str, Connector] = {}
+    for slug in settings.routed_platforms():
+        cls = connector_class(slug)
+        pcfg = settings.platforms.get(slug, PlatformConfig())
+        platform_settings = dict(pcfg.settings)
+        if "default_phone_region" in cls.settings_model.model_fields:
+            platform_settings.setdefault("default_phone_region", settings.default_phone_region)
+        out[slug] = cls(cls.settings_model.model_validate(platform_settings))
+    return out
+
+
+def build_credentials(settings: Settings) -> CredentialsSource:
+    """Static tokens from the environment variables the config names (``token_env``)."""
+    env = {}
+    extra: dict[str, dict[str, str]] = {}
+    import os
+
+    for slug, pcfg in settings.platforms.items():
+        if pcfg.credentials.get("token_env"):
+            env[slug] = str(pcfg.credentials["token_env"])
+        extra_env = pcfg.credentials.get("extra_env") or {}
+        extra[slug] = {k: os.environ.get(str(v), "") for k, v in extra_env.items()}
+    return StaticCredentials(env=env, extra=extra)
+
+
+def registry_client(settings: Settings) -> Any:
+    """A Schema Registry client when a URL is configured (``mock://`` works for tests)."""
+    if not settings.schema_registry.url:
+        return None
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    return SchemaRegistryClient.new_client({"url": settings.schema_registry.url})
+
+
+@dataclass
+class Relay:
+    """A built relay: the engine plus what `run` must close."""
+
+    engine: Engine
+    sender: HttpSender
+    settings: Settings
+    dispatchers: dict[str, PlatformDispatcher]
+
+    def retries(self) -> dict[str, int]:
+        """Retries scheduled per platform so far."""
+        return {slug: d.retries for slug, d in self.dispatchers.items()}
+
+
+def build_relay(
+    settings: Settings,
+    *,
+    codec: Codec | None = None,
+    credentials: CredentialsSource | None = None,
+    enricher: EnricherLike | None = None,
+    stats: EngineStats | None = None,
+) -> Relay:
+    """Build every part; nothing connects until `run_relay` starts it."""
+    connectors = build_connectors(settings)
+    codec = codec or Codec(registry_client(settings), settings.topics.events)
+    credentials = credentials or build_credentials(settings)
+    sender = HttpSender()
+    retry = RetryPolicy(**settings.delivery.retry.model_dump())
+    stats = stats or EngineStats()
+    holder: dict[str, Engine] = {}
+
+    def on_outcome(unit: Any, terminal: str, outcome: Any) -> None:
+        holder["engine"]._on_outcome(unit, terminal, outcome)
+
+    dispatchers: dict[str, PlatformDispatcher] = {}
+    for slug, connector in connectors.items():
+        pcfg = settings.platforms.get(slug, PlatformConfig())
+        base = connector.limits
+        limits = BatchLimits(
+            max_events=min(pcfg.max_batch_events or base.max_events, base.max_events),
+            max_bytes=base.max_bytes,
+            linger_ms=pcfg.linger_ms if pcfg.linger_ms is not None else base.linger_ms,
+        )
+        sender.configure(slug, pcfg.max_connections, pcfg.timeout_s)
+        dispatcher = PlatformDispatcher(
+            connector, sender, credentials, on_outcome, retry,
+            CircuitBreaker(settings.delivery.circuit.failure_threshold, settings.delivery.circuit.cooldown_s),
+            limits,
+        )
+        dispatcher._max_concurrency = pcfg.max_connections
+        dispatchers[slug] = dispatcher
+    kafka = settings.kafka
+    producer_cfg = {"bootstrap.servers": kafka.bootstrap_servers, **{
+        k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))
+    }}
+    dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)
+    engine_ref: dict[str, Engine] = {}
+
+    def on_assign(tps: list[Any]) -> None:
+        engine_ref["engine"].on_assign(tps)
+
+    def on_revoke(tps: list[Any]) -> None:
+        engine_ref["engine"].on_revoke(tps)
+
+    def on_lost(tps: list[Any]) -> None:
+        engine_ref["engine"].on_lost(tps)
+
+    source = KafkaSource(
+        consumer_config(kafka.bootstrap_servers, kafka.group_id, settings.consumer.commit_interval_ms, kafka.extra),
+        list(settings.topics.events), on_assign, on_revoke, on_lost,
+    )
+    engine = Engine(
+        source, codec, connectors, dispatchers, settings.routing, dlq, enricher,
+        EngineLimits(
+            batch_size=settings.consumer.batch_size,
+            max_in_flight_events=settings.delivery.max_in_flight_events,
+            max_in_flight_bytes=settings.delivery.max_in_flight_bytes,
+        ),
+        stats,
+    )
+    engine_ref["engine"] = engine
+    holder["engine"] = engine
+    return Relay(engine, sender, settings, dispatchers)
+
+
+async def run_relay(
+    relay: Relay,
+    *,
+    stop_when: Callable[[Engine], Awaitable[bool] | bool] | None = None,
+    install_signals: bool = True,
+) -> bool:
+    """Run until SIGTERM/SIGINT (or ``stop_when`` says so), then drain, commit and close.
+    Returns True if everything in flight finished before the deadline."""
+    engine = relay.engine
+    loop = asyncio.get_running_loop()
+    if install_signals:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, engine.stop)
+    await relay.sender.start()
+    watcher: asyncio.Task[None] | None = None
+    if stop_when is not None:
+        async def watch() -> None:
+            while True:
+                await asyncio.sleep(0.2)
+                result = stop_when(engine)
+                if not isinstance(result, bool):
+                    result = await result
+                if result:
+                    engine.stop()
+                    return
+
+        watcher = loop.create_task(watch())
+    try:
+        await engine.run()
+        drained = await engine.drain(relay.settings.consumer.drain_deadline_s)
+        log.info("drained" if drained else "drain_deadline_reached", in_flight=engine.in_flight)
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        await engine.close()
+        await relay.sender.close()
+        for slug, dispatcher in relay.dispatchers.items():
+            metrics.CIRCUIT_STATE.labels(slug).set(int(dispatcher.circuit.state))
+        if install_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+    return drained

@@ -1,0 +1,429 @@
+"""The relay's heart: consume, decode, enrich, map, hand units to platform dispatchers, and
+commit a source offset only when every unit of every message at or below it is finished.
+
+A message is finished when each platform it was routed to reached a terminal outcome and every
+dead-letter record it needed was acknowledged. Work of revoked partitions is dropped (it will
+be redelivered to the new owner); memory is bounded by pausing partitions when the in-flight
+count or bytes reach their caps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import structlog
+
+from connectors.base import Connector, Item, ItemOutcome, Reject
+from consumer.codec import Codec, DecodeError, RegistryUnavailableError
+from consumer.delivery.dispatcher import PlatformDispatcher, Unit
+from consumer.engine_stats import EngineStats
+from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
+from consumer.kafka.offsets import OffsetTracker
+from consumer.kafka.offsets import TopicPartition as TP
+from consumer.observability import metrics
+
+log = structlog.get_logger("capi_relay.engine")
+
+
+class Source(Protocol):
+    """What the engine needs from the Kafka source (KafkaSource implements it)."""
+
+    def consume(self, max_messages: int, timeout: float = 0.0) -> list[Any]: ...
+    def assignment(self) -> list[TP]: ...
+    def pause(self, tps: Sequence[TP]) -> None: ...
+    def resume(self, tps: Sequence[TP]) -> None: ...
+    def store_offsets(self, offsets: Mapping[TP, int]) -> None: ...
+    def commit(self, offsets: Mapping[TP, int] | None = None) -> None: ...
+    def close(self) -> None: ...
+
+
+class EnricherLike(Protocol):
+    """The enrichment step (consumer.enrich.Enricher implements it)."""
+
+    async def enrich_batch(self, events: list[dict[str, Any]], now_ms: int) -> Any: ...
+
+
+@dataclass(slots=True)
+class PartitionRun:
+    """One ownership period of a partition; revocation ends it and its work becomes moot."""
+
+    alive: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class MessageRef:
+    """A consumed message and how many of its units are still open."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+    size: int
+    run: PartitionRun
+    event_id: str | None = None
+    event_type: str | None = None
+    event_time_ms: int | None = None
+    remaining: int = 0
+
+    @property
+    def alive(self) -> bool:
+        """False once the partition was revoked."""
+        return self.run.alive
+
+
+@dataclass(slots=True)
+class EngineLimits:
+    """Consumption and backpressure knobs."""
+
+    batch_size: int = 500
+    max_in_flight_events: int = 20_000
+    max_in_flight_bytes: int = 64 * 1024 * 1024
+    idle_sleep_s: float = 0.02
+    store_interval_s: float = 0.2
+    enrich_retry_max_s: float = 30.0
+
+
+class Engine:
+    """Wires the source, codec, enricher, connectors, dispatchers and the dead-letter writer."""
+
+    def __init__(
+        self,
+        source: Source,
+        codec: Codec,
+        connectors: Mapping[str, Connector],
+        dispatchers: Mapping[str, PlatformDispatcher],
+        routing: Mapping[str, Sequence[str]],
+        dlq: DeadLetterWriter,
+        enricher: EnricherLike | None = None,
+        limits: EngineLimits | None = None,
+        stats: EngineStats | None = None,
+    ) -> None:
+        self._source = source
+        self._codec = codec
+        self._connectors = dict(connectors)
+        self._dispatchers = dict(dispatchers)
+        self._routing = {t: [p for p in ps if p in self._connectors] for t, ps in routing.items()}
+        self._dlq = dlq
+        self._enricher = enricher
+        self.limits = limits or EngineLimits()
+        self.tracker = OffsetTracker()
+        self.stats = stats or EngineStats()
+        self._runs: dict[TP, PartitionRun] = {}
+        self._run_refs: dict[TP, set[MessageRef]] = {}
+        self.in_flight = 0
+        self.in_flight_bytes = 0
+        self._paused_for_backpressure = False
+        self._stopping = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._background: set[asyncio.Task[Any]] = set()
+        self.assigned: set[TP] = set()
+        self.ready = False
+
+    # -- rebalance callbacks (run on the loop thread inside consume) -------------------------------
+
+    def on_assign(self, tps: list[TP]) -> None:
+        """New partitions: start a fresh run; keep them paused if we are over capacity."""
+        for tp in tps:
+            self._runs[tp] = PartitionRun()
+            self._run_refs[tp] = set()
+            self.assigned.add(tp)
+        self.ready = True
+        metrics.ASSIGNED_PARTITIONS.set(len(self.assigned))
+        if self._paused_for_backpressure or self._stopping.is_set():
+            self._source.pause(tps)
+        log.info("partitions_assigned", partitions=[f"{t}-{p}" for t, p in tps])
+
+    def on_revoke(self, tps: list[TP]) -> None:
+        """Commit what is finished for these partitions, then drop their unfinished work."""
+        final = self.tracker.revoke(tps)
+        if final:
+            self._source.store_offsets(final)
+            try:
+                self._source.commit(final)
+            except Exception as exc:  # a failed commit only means more redelivery
+                log.warning("commit_on_revoke_failed", error=str(exc))
+        self._drop(tps)
+        log.info("partitions_revoked", partitions=[f"{t}-{p}" for t, p in tps])
+
+    def on_lost(self, tps: list[TP]) -> None:
+        """Partitions lost without a clean revoke: nothing may be committed, just drop."""
+        self.tracker.revoke(tps)
+        self._drop(tps)
+        log.warning("partitions_lost", partitions=[f"{t}-{p}" for t, p in tps])
+
+    def _drop(self, tps: list[TP]) -> None:
+        for tp in tps:
+            run = self._runs.pop(tp, None)
+            if run is not None:
+                run.alive = False
+            for ref in self._run_refs.pop(tp, set()):
+                self._release(ref)
+            self.assigned.discard(tp)
+        metrics.ASSIGNED_PARTITIONS.set(len(self.assigned))
+
+    # -- accounting ----------------------------------------------------------------------------
+
+    def _admit(self, ref: MessageRef) -> None:
+        self.in_flight += 1
+        self.in_flight_bytes += ref.size
+        self._run_refs[(ref.topic, ref.partition)].add(ref)
+        self._idle.clear()
+
+    def _release(self, ref: MessageRef) -> None:
+        self.in_flight -= 1
+        self.in_flight_bytes -= ref.size
+        if self.in_flight <= 0:
+            self._idle.set()
+
+    def _unit_done(self, ref: MessageRef) -> None:
+        if not ref.alive:
+            return
+        ref.remaining -= 1
+        if ref.remaining == 0:
+            self._finish_message(ref)
+
+    def _finish_message(self, ref: MessageRef) -> None:
+        tp = (ref.topic, ref.partition)
+        refs = self._run_refs.get(tp)
+        if refs is not None:
+            refs.discard(ref)
+        self.tracker.done(tp, ref.offset)
+        self.stats.messages_finished += 1
+        self._release(ref)
+
+    # -- outcomes --------------------------------------------------------------------------------
+
+    def _on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
+        ref: MessageRef = unit.ref
+        slug = unit.platform
+        self.stats.count(slug, terminal)
+        metrics.DELIVERIES.labels(slug, terminal).inc()
+        if terminal == "delivered":
+            if outcome.duplicate:
+                metrics.DUPLICATES_ACKED.labels(slug).inc()
+            if ref.event_time_ms:
+                metrics.DELIVERY_LATENCY.labels(slug).observe(max(0.0, time.time() - ref.event_time_ms / 1000))
+            self._unit_done(ref)
+            return
+        letter = DeadLetter(
+            topic=ref.topic, partition=ref.partition, offset=ref.offset, key=ref.key, value=ref.value,
+            headers=ref.headers, stage="deliver", platform=slug, outcome=terminal,
+            reason=outcome.reason or terminal, attempts=unit.attempts, http_status=unit.last_status,
+            error_code=outcome.code, first_failure_ms=unit.first_attempt_ms or None,
+            last_failure_ms=unit.last_attempt_ms or None, event_id=ref.event_id, event_type=ref.event_type,
+        )
+        self._spawn(self._dead_letter(ref, letter))
+
+    async def _dead_letter(self, ref: MessageRef, letter: DeadLetter) -> None:
+        await self._dlq.write(letter)
+        metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
+        self.stats.dead_lettered(letter.platform)
+        self._unit_done(ref)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    # -- intake ----------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Consume until `stop()` is called, then stop fetching and return (see `drain`)."""
+        for dispatcher in self._dispatchers.values():
+            dispatcher_conc = getattr(dispatcher, "_max_concurrency", 8)
+            dispatcher.start(dispatcher_conc)
+        self._dlq.start()
+        last_store = time.monotonic()
+        while not self._stopping.is_set():
+            self._apply_backpressure()
+            messages = self._source.consume(self.limits.batch_size, 0)
+            now = time.monotonic()
+            if now - last_store >= self.limits.store_interval_s:
+                self.store_finished()
+                last_store = now
+            if not messages:
+                await asyncio.sleep(self.limits.idle_sleep_s)
+                continue
+            await self._ingest(messages)
+            await asyncio.sleep(0)
+
+    def stop(self) -> None:
+        """Stop fetching; `run` returns at its next iteration."""
+        self._stopping.set()
+
+    def _apply_backpressure(self) -> None:
+        over = (
+            self.in_flight >= self.limits.max_in_flight_events
+            or self.in_flight_bytes >= self.limits.max_in_flight_bytes
+        )
+        under = (
+            self.in_flight <= self.limits.max_in_flight_events * 0.7
+            and self.in_flight_bytes <= self.limits.max_in_flight_bytes * 0.7
+        )
+        if over and not self._paused_for_backpressure:
+            self._paused_for_backpressure = True
+            self._source.pause(list(self.assigned))
+            metrics.PAUSED_PARTITIONS.set(len(self.assigned))
+            self.stats.pauses += 1
+        elif under and self._paused_for_backpressure:
+            self._paused_for_backpressure = False
+            self._source.resume(list(self.assigned))
+            metrics.PAUSED_PARTITIONS.set(0)
+        metrics.IN_FLIGHT_EVENTS.set(self.in_flight)
+        metrics.IN_FLIGHT_BYTES.set(self.in_flight_bytes)
+        self.stats.max_in_flight = max(self.stats.max_in_flight, self.in_flight)
+
+    def store_finished(self) -> None:
+        """Store the committable offsets that advanced (librdkafka commits them)."""
+        dirty = self.tracker.take_dirty()
+        if dirty:
+            self._source.store_offsets(dirty)
+
+    async def _ingest(self, messages: list[Any]) -> None:
+        decoded: list[tuple[MessageRef, dict[str, Any]]] = []
+        for msg in messages:
+            err = msg.error()
+            if err is not None:
+                log.warning("consume_error", error=str(err))
+                continue
+            tp = (msg.topic(), msg.partition())
+            run = self._runs.get(tp)
+            if run is None:  # not (or no longer) ours
+                continue
+            value = msg.value()
+            ref = MessageRef(
+                topic=tp[0], partition=tp[1], offset=msg.offset(), key=msg.key(), value=value,
+                headers=list(msg.headers() or ()), size=len(value or b"") + 64, run=run,
+            )
+            self.tracker.add(tp, ref.offset)
+            self._admit(ref)
+            event = await self._decode(ref)
+            if event is not None:
+                decoded.append((ref, event))
+        if not decoded:
+            return
+        if self._enricher is not None:
+            await self._enrich([e for _, e in decoded])
+        now_ms = int(time.time() * 1000)
+        for ref, event in decoded:
+            self._route(ref, event, now_ms)
+
+    async def _decode(self, ref: MessageRef) -> dict[str, Any] | None:
+        delay = 0.5
+        while True:
+            try:
+                event = self._codec.decode(ref.topic, ref.value)
+                break
+            except DecodeError as exc:
+                metrics.DECODE_ERRORS.labels(exc.reason).inc()
+                ref.remaining = 1
+                self._spawn(self._dead_letter(ref, DeadLetter(
+                    topic=ref.topic, partition=ref.partition, offset=ref.offset, key=ref.key,
+                    value=ref.value, headers=ref.headers, stage="decode", platform=DECODE_PLATFORM,
+                    outcome="rejected", reason=str(exc), exception_class="capi_relay.DecodeError",
+                    error_code=exc.reason,
+                )))
+                return None
+            except RegistryUnavailableError as exc:
+                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        ref.event_id = event.get("event_id")
+        ref.event_type = event["type"]
+        ref.event_time_ms = event.get("event_time")
+        metrics.EVENTS_CONSUMED.labels(ref.topic, ref.event_type).inc()
+        return event
+
+    async def _enrich(self, events: list[dict[str, Any]]) -> None:
+        """Enrich a batch; a store outage makes the batch wait and retry (never skip)."""
+        assert self._enricher is not None
+        delay = 0.2
+        while True:
+            try:
+                await self._enricher.enrich_batch(events, int(time.time() * 1000))
+                return
+            except Exception as exc:
+                if type(exc).__name__ != "StoreUnavailable":
+                    raise
+                self.stats.enrich_retries += 1
+                metrics.ENRICH_LOOKUPS.labels("error").inc()
+                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
+                self._source.pause(list(self.assigned))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.limits.enrich_retry_max_s)
+                if not self._paused_for_backpressure:
+                    self._source.resume(list(self.assigned))
+
+    def _route(self, ref: MessageRef, event: dict[str, Any], now_ms: int) -> None:
+        platforms = self._routing.get(event["type"], ())
+        units: list[tuple[str, Item]] = []
+        rejects: list[tuple[str, Reject]] = []
+        for slug in platforms:
+            try:
+                mapped = self._connectors[slug].map_event(event, now_ms)
+            except Exception as exc:  # a connector bug must not stop the line
+                log.error("map_failed", platform=slug, event_id=ref.event_id, error=type(exc).__name__)
+                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
+            if isinstance(mapped, Reject):
+                rejects.append((slug, mapped))
+            else:
+                units.append((slug, mapped))
+        ref.remaining = len(units) + len(rejects)
+        if ref.remaining == 0:
+            self._finish_message(ref)
+            return
+        for slug, reject in rejects:
+            if reject.code == "outside_window":
+                metrics.EXPIRED_EVENTS.labels(slug).inc()
+            self.stats.count(slug, "rejected")
+            metrics.DELIVERIES.labels(slug, "rejected").inc()
+            self._spawn(self._dead_letter(ref, DeadLetter(
+                topic=ref.topic, partition=ref.partition, offset=ref.offset, key=ref.key,
+                value=ref.value, headers=ref.headers, stage="map", platform=slug, outcome="rejected",
+                reason=reject.reason, exception_class="capi_relay.Reject", error_code=reject.code,
+                event_id=ref.event_id, event_type=ref.event_type,
+            )))
+        for slug, item in units:
+            metrics.MAPPED_EVENTS.labels(slug).inc()
+            for key in item.match_keys:
+                metrics.MATCH_KEYS.labels(slug, key).inc()
+            for dropped in item.dropped:
+                metrics.DROPPED_IDENTIFIERS.labels(slug, dropped).inc()
+            unit = Unit(ref=ref, item=item, size=ref.size, platform=slug)
+            self._dispatchers[slug].submit(unit)
+
+    # -- shutdown --------------------------------------------------------------------------------
+
+    async def drain(self, deadline_s: float) -> bool:
+        """After `stop`: pause everything, wait for in-flight work up to the deadline, store
+        what finished. True if everything in flight finished."""
+        self._source.pause(list(self.assigned))
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=deadline_s)
+            drained = True
+        except asyncio.TimeoutError:
+            drained = False
+        self.store_finished()
+        return drained
+
+    async def close(self) -> None:
+        """Stop dispatchers, commit stored offsets, leave the group, flush the DLQ producer."""
+        for dispatcher in self._dispatchers.values():
+            await dispatcher.stop()
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        self.store_finished()
+        try:
+            self._source.commit()
+        except Exception as exc:
+            log.warning("final_commit_failed", error=str(exc))
+        self._source.close()
+        await self._dlq.close()
