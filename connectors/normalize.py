@@ -35,6 +35,7 @@ __all__ = [
     "dob_year",
     "email",
     "email_google",
+    "email_reddit",
     "external_id",
     "gender",
     "hashed",
@@ -63,6 +64,7 @@ _WHITESPACE_RE = re.compile(r"\s+")
 _NAME_DROP_RE = re.compile(r"[^\w\s]|_")
 _CITY_DROP_RE = re.compile(r"[\W\d_]+")
 _NON_AZ_RE = re.compile(r"[^a-z]+")
+_NON_ALNUM_ASCII_RE = re.compile(r"[^a-z0-9]+")
 _POSTAL_DROP_RE = re.compile(r"\s+")
 _US_ZIP_RE = re.compile(r"(\d{5})(?:\d{4})?")
 _DOB_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
@@ -144,6 +146,17 @@ def email_google(value: str | None) -> str | None:
             return None
         return f"{local}@{domain}"
     return candidate
+
+
+def email_reddit(value: str | None) -> str | None:
+    """Reddit's canonical email: ``email()``, then in the local part drop everything from the
+    first '+' and keep only a-z and 0-9 ('Al.ice$+Apple@Example.Com' -> 'alice@example.com')."""
+    candidate = email(value)
+    if candidate is None:
+        return None
+    local, _, domain = candidate.partition("@")
+    local = _NON_ALNUM_ASCII_RE.sub("", local.split("+", 1)[0])
+    return f"{local}@{domain}" if local else None
 
 
 @functools.lru_cache(maxsize=65536)

@@ -51,7 +51,9 @@ DEVIATIONS: dict[str, str] = {
 def _normalizer(filename: str, value: str, preimage: str, rule: str) -> Callable[[str], str | None] | None:
     """Our normaliser for one resolved hash, or None when it is not an email or phone."""
     if "@" in value:
-        return n.email_google if "google" in filename else n.email
+        if "google" in filename:
+            return n.email_google
+        return n.email_reddit if "reddit" in filename else n.email
     is_phone = "digit" in rule or "phone" in rule
     if rule.startswith("remove_spaces") and value.strip().startswith("+"):
         is_phone = True  # Segment TikTok formatPhones

@@ -96,6 +96,14 @@ def test_email_google(raw: str, want: str | None) -> None:
     assert n.email_google(raw) == want
 
 
+def test_email_reddit() -> None:
+    """Reddit: +alias dropped, only a-z0-9 kept in the local part."""
+    assert n.email_reddit("Al.ice$+Apple@Example.Com") == "alice@example.com"
+    assert n.email_reddit("test@test.com") == "test@test.com"
+    assert n.email_reddit("+x@example.com") is None
+    assert n.email_reddit("bad") is None
+
+
 @pytest.mark.parametrize(
     ("raw", "region", "want"),
     [
@@ -256,9 +264,9 @@ def test_phone_cache_is_bounded() -> None:
 
 
 _ALL: list[Callable[[str], str | None]] = [
-    n.email, n.email_google, n.phone_e164, n.phone_digits, n.name, n.name_first5, n.name_initial,
-    n.city, n.state, n.postal_code, n.country, n.date_of_birth, n.dob_day, n.dob_month,
-    n.dob_year, n.gender, n.external_id, n.currency, n.prehashed,
+    n.email, n.email_google, n.email_reddit, n.phone_e164, n.phone_digits, n.name,
+    n.name_first5, n.name_initial, n.city, n.state, n.postal_code, n.country,
+    n.date_of_birth, n.dob_day, n.dob_month, n.dob_year, n.gender, n.external_id, n.currency, n.prehashed,
 ]
 
 
