@@ -1,0 +1,16 @@
+"""The platform registry: one line per platform stand-in.
+
+To add a platform, write `sandbox/platforms/<slug>.py` exposing `PLATFORM` (a
+`sandbox.platform.Platform`) and append it here.
+"""
+
+from sandbox.platform import Platform
+from sandbox.platforms import google, meta, tiktok
+
+PLATFORMS: tuple[Platform, ...] = (
+    meta.PLATFORM,
+    google.PLATFORM,
+    tiktok.PLATFORM,
+)
+
+__all__ = ["PLATFORMS"]
