@@ -60,8 +60,3 @@ NOT_OUR_FIELD = "field we do not normalise (not sent by our connectors or not pe
 ZIP_INNER_SPACE = "zip with inner space: Meta's rule and SDKs remove spaces; param-builder keeps them"
 GMAIL_PLUS_TAG = "gmail +tag removal: a library choice beyond Google's documented rule (README caveat 3)"
 COUNTRY_NAME = "country given as a name: library heuristic; we accept ISO alpha-2/alpha-3 codes only"
-GENDER_OTHER = "gender other than f/m: we omit it; the library sends its first letter"
-GOOGLE_EXAMPLE_CODE = "google-ads-python example code, not Google's documented rule (README caveats 1-2)"
-NOT_LOWERCASED_ID = (
-    "external_id: we keep the case (ids are opaque); the connector lowercases if its platform asks"
-)
