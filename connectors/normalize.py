@@ -77,12 +77,14 @@ _GENDERS = {"f": "f", "female": "f", "m": "m", "male": "m"}
 _MIN_BIRTH_YEAR = 1900
 _MIN_POSTAL = 2
 _MIN_INTERNATIONAL_DIGITS = 11
+_MAX_PHONE_INPUT = 250  # libphonenumber's own limit; also bounds what the parse cache holds
 _E164 = phonenumbers.PhoneNumberFormat.E164
 
 
 def sha256_hex(value: str) -> str:
     """SHA-256 of the UTF-8 bytes as lowercase hex: the one hash format every platform accepts."""
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+    # surrogatepass: a lone surrogate (never valid UTF-8 input) must not raise on the hot path.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def is_sha256(value: str) -> bool:
@@ -195,7 +197,7 @@ def phone_e164(value: str | None, default_region: str = "US") -> str | None:
     Google and TikTok want this form. Numbers written with '+' or '00' keep their own country;
     others are read in ``default_region``. Extensions are dropped.
     """
-    if not value:
+    if not value or len(value) > _MAX_PHONE_INPUT:
         return None
     region = (default_region or "US").upper()
     return _parse_e164(value, region)
