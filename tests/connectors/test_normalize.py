@@ -207,8 +207,17 @@ def test_postal_code(raw: str, country: str | None, want: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "want"),
-    [("US", "us"), (" gb ", "gb"), ("US!", "us"), ("DEU", "de"), ("usa", "us"), ("UK", None),
-     ("XX", None), ("Germany", None), ("", None)],
+    [
+        ("US", "us"),
+        (" gb ", "gb"),
+        ("US!", "us"),
+        ("DEU", "de"),
+        ("usa", "us"),
+        ("UK", None),
+        ("XX", None),
+        ("Germany", None),
+        ("", None),
+    ],
 )
 def test_country(raw: str, want: str | None) -> None:
     """ISO 3166-1 alpha-2 (alpha-3 accepted), validated against the real list."""
@@ -217,9 +226,17 @@ def test_country(raw: str, want: str | None) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "want"),
-    [("1990-02-03", "19900203"), ("19900203", "19900203"), ("1990/2/3", "19900203"),
-     ("1990-02-30", None), ("1899-12-31", None), ("2999-01-01", None), ("1990-0203", None),
-     ("03/02/1990", None), ("", None)],
+    [
+        ("1990-02-03", "19900203"),
+        ("19900203", "19900203"),
+        ("1990/2/3", "19900203"),
+        ("1990-02-30", None),
+        ("1899-12-31", None),
+        ("2999-01-01", None),
+        ("1990-0203", None),
+        ("03/02/1990", None),
+        ("", None),
+    ],
 )
 def test_date_of_birth(raw: str, want: str | None) -> None:
     """YYYYMMDD after a calendar and range check."""
@@ -270,9 +287,26 @@ def test_lone_surrogate_does_not_raise() -> None:
 
 
 _ALL: list[Callable[[str], str | None]] = [
-    n.email, n.email_google, n.email_reddit, n.phone_e164, n.phone_digits, n.name,
-    n.name_first5, n.name_initial, n.city, n.state, n.postal_code, n.country,
-    n.date_of_birth, n.dob_day, n.dob_month, n.dob_year, n.gender, n.external_id, n.currency, n.prehashed,
+    n.email,
+    n.email_google,
+    n.email_reddit,
+    n.phone_e164,
+    n.phone_digits,
+    n.name,
+    n.name_first5,
+    n.name_initial,
+    n.city,
+    n.state,
+    n.postal_code,
+    n.country,
+    n.date_of_birth,
+    n.dob_day,
+    n.dob_month,
+    n.dob_year,
+    n.gender,
+    n.external_id,
+    n.currency,
+    n.prehashed,
 ]
 
 
