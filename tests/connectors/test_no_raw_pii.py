@@ -1,0 +1,116 @@
+"""Invariant 5: personal data leaves only hashed. For random emails, phones, names and postal
+codes, no registered connector puts the raw value (or its trimmed/lower-cased/digits form, or
+the URL-encoded form) anywhere in the request it builds."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from connectors.base import Credentials, Item
+from connectors.registry import CONNECTORS, connector_class
+from consumer.contract import complete_event
+from consumer.preview import placeholder_settings
+
+NOW_MS = 1_795_176_000_000  # 2026-11-20T12:00:00Z
+# Letters outside a-f so no generated value can occur by chance inside a hex digest.
+NON_HEX = "ghijklmnopqrstuvwxyz"
+LETTERS = NON_HEX + "abcdef"
+
+
+def _available() -> list[Any]:
+    out = []
+    for slug in sorted(CONNECTORS):
+        module = CONNECTORS[slug].partition(":")[0]
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name and module.startswith(exc.name):
+                continue
+            raise
+        cls = connector_class(slug)
+        out.append(cls(cls.settings_model.model_validate(placeholder_settings(cls.settings_model))))
+    return out
+
+
+CONNECTOR_INSTANCES = _available()
+
+word = st.builds(
+    lambda first, rest: first + rest,
+    st.sampled_from(NON_HEX),
+    st.text(alphabet=LETTERS, min_size=3, max_size=10),
+)
+emails = st.builds(
+    lambda local, domain, pad: f"{pad}{local.capitalize()}@{domain}.example{pad}",
+    word, word, st.sampled_from(["", " ", "  "]),
+)
+phones = st.builds(
+    lambda area, line, fmt: fmt.format(area=area, line=line),
+    st.sampled_from(["650", "212", "415", "512"]),
+    st.integers(min_value=0, max_value=9999).map(lambda n: f"{n:04d}"),
+    st.sampled_from(["+1 {area} 555 {line}", "({area}) 555-{line}", "1{area}555{line}"]),
+)
+names = st.builds(lambda w: w.capitalize(), word)
+postcodes = st.builds(
+    lambda a, b, n, m: f"{a}{b}{n} {m}{a}{b}".upper(),
+    st.sampled_from("GHJKMNPRSTUVWXY"), st.sampled_from("GHJKMNPRSTUVWXY"),
+    st.integers(1, 99), st.integers(1, 9),
+)
+
+
+def _events(email: str, phone: str, first: str, last: str, postcode: str) -> list[dict[str, Any]]:
+    user = {
+        "external_id": "user-1", "email": email, "phone": phone, "first_name": first,
+        "last_name": last, "postal_code": postcode, "country": "GB", "city": "London",
+    }
+    clicks = {"fbc": "fb.1.1795000000000.IwAR", "gclid": "Cj0KCQ", "ttclid": "E.C.P.x", "msclkid": "0a1b",
+              "li_fat_id": "3c2d", "sc_click_id": "5e4f", "epik": "dj0y", "rdt_cid": "123"}
+    consent = {"ad_user_data": "GRANTED", "ad_personalization": "GRANTED", "ad_storage": "GRANTED"}
+    web = {"action_source": "WEBSITE", "page_url": "https://shop.example.com/ok",
+           "ip_address": "203.0.113.9", "user_agent": "Mozilla/5.0"}
+    common = {"event_time": NOW_MS - 3_600_000, "user": user, "click_ids": clicks, "consent": consent}
+    return [
+        {"type": "purchase", "event_id": "O-1", "order_id": "O-1", "value": 10.0, "currency": "EUR",
+         "items": [{"id": "SKU-1", "quantity": 1, "price": 10.0}], "context": web, **common},
+        {"type": "lead", "event_id": "L-1", "lead_id": "L-1", "context": web, **common},
+        {"type": "qualified", "event_id": "Q-1", "lead_id": "L-1", "stage": "SQL",
+         "context": {"action_source": "SYSTEM_GENERATED"}, **common},
+    ]
+
+
+def _forms(value: str) -> set[str]:
+    """The raw value and the plain forms a careless connector might send."""
+    stripped = value.strip()
+    forms = {value, stripped, stripped.lower()}
+    digits = "".join(ch for ch in stripped if ch.isdigit())
+    if len(digits) >= 7:
+        forms |= {digits, "+" + digits, "+1" + digits[-10:], digits[-10:]}
+    if " " in stripped:
+        forms.add(stripped.replace(" ", "").lower())
+    encoded = {quote(f, safe="") for f in forms} | {quote_plus(f) for f in forms}
+    return {f for f in forms | encoded if f}
+
+
+@pytest.mark.skipif(not CONNECTOR_INSTANCES, reason="no connector module exists yet")
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(email=emails, phone=phones, first=names, last=names, postcode=postcodes)
+def test_no_raw_pii_in_requests(email: str, phone: str, first: str, last: str, postcode: str) -> None:
+    secrets = set().union(*(_forms(v) for v in (email, phone, first, last, postcode)))
+    for connector in CONNECTOR_INSTANCES:
+        for event in _events(email, phone, first, last, postcode):
+            result = connector.map_event(complete_event(event), NOW_MS)
+            if not isinstance(result, Item):
+                continue
+            request = connector.build_request([result], Credentials(access_token="TEST_TOKEN"))
+            text = request.body.decode("utf-8", errors="replace")
+            haystacks = (text, text.lower(), request.url, *request.headers.values())
+            for secret in secrets:
+                for haystack in haystacks:
+                    assert secret not in haystack, (
+                        f"{connector.slug}: raw personal data in the {event['type']} request"
+                    )
