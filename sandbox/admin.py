@@ -26,7 +26,8 @@ def _platform(request: web.Request) -> str:
     slug = request.match_info["platform"]
     if slug not in _runtime(request).platforms:
         raise web.HTTPNotFound(
-            body=orjson.dumps({"error": f"unknown platform {slug!r}"}), content_type="application/json"
+            text=orjson.dumps({"error": f"unknown platform {slug!r}"}).decode(),
+            content_type="application/json",
         )
     return slug
 
