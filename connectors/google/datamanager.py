@@ -76,6 +76,7 @@ class DataManagerApi:
         self._require_granted = settings.require_ad_user_data_granted
         self._send_ua = settings.send_user_agent
         self._send_ip = settings.send_ip_address
+        self._send_address = settings.send_address
 
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One Data Manager Event: time, transaction id, source, click id, user data, consent."""
@@ -100,7 +101,7 @@ class DataManagerApi:
         if phone is not None:
             identifiers.append({"phoneNumber": phone})
             keys.append("phone")
-        address = self._address(user, dropped)
+        address = self._address(user, dropped) if self._send_address else None
         if address is not None:
             identifiers.append({"address": address})
             keys.append("address")

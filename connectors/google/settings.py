@@ -96,6 +96,7 @@ class Settings(ConnectorSettings):
     too_recent_retry_after_s: float = 6 * 3600.0
     send_user_agent: bool = True
     send_ip_address: bool = False
+    send_address: bool = True
     braid_drops_user_identifiers: bool = True
     sites: dict[str, SiteSettings] = Field(default_factory=dict)
 
