@@ -73,6 +73,8 @@ class Relay:
     sender: HttpSender
     settings: Settings
     dispatchers: dict[str, PlatformDispatcher]
+    store: Any = None
+    ingester: Any = None
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -86,10 +88,26 @@ def build_relay(
     credentials: CredentialsSource | None = None,
     enricher: EnricherLike | None = None,
     stats: EngineStats | None = None,
+    enrichment: bool = True,
 ) -> Relay:
-    """Build every part; nothing connects until `run_relay` starts it."""
+    """Build every part; nothing connects until `run_relay` starts it. With ``enrichment``
+    and a store backend configured, the click-ID store, enricher and capture ingester too."""
     connectors = build_connectors(settings)
     codec = codec or Codec(registry_client(settings), settings.topics.events)
+    store = ingester = None
+    if enricher is None and enrichment and settings.store.backend != "none":
+        from consumer.enrich.factory import build_enricher, build_store
+        from consumer.enrich.ingest import CaptureIngester
+
+        store = build_store(settings.store)
+        if store is not None:
+            built = build_enricher(settings.store, store)
+            enricher = built
+            ingester = CaptureIngester(
+                consumer_config(settings.kafka.bootstrap_servers, f"{settings.kafka.group_id}-click-ids",
+                                settings.consumer.commit_interval_ms, settings.kafka.extra),
+                settings.topics.click_ids, codec, store, on_keys_written=built.invalidate,
+            )
     credentials = credentials or build_credentials(settings)
     sender = HttpSender()
     retry = RetryPolicy(**settings.delivery.retry.model_dump())
@@ -147,7 +165,7 @@ def build_relay(
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
-    return Relay(engine, sender, settings, dispatchers)
+    return Relay(engine, sender, settings, dispatchers, store, ingester)
 
 
 async def run_relay(
@@ -164,6 +182,7 @@ async def run_relay(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, engine.stop)
     await relay.sender.start()
+    ingest_task = loop.create_task(relay.ingester.run()) if relay.ingester is not None else None
     watcher: asyncio.Task[None] | None = None
     if stop_when is not None:
         async def watch() -> None:
@@ -186,6 +205,11 @@ async def run_relay(
             watcher.cancel()
         await engine.close()
         await relay.sender.close()
+        if ingest_task is not None:
+            relay.ingester.stop()
+            await asyncio.gather(ingest_task, return_exceptions=True)
+        if relay.store is not None:
+            await relay.store.close()
         for slug, dispatcher in relay.dispatchers.items():
             metrics.CIRCUIT_STATE.labels(slug).set(int(dispatcher.circuit.state))
         if install_signals:

@@ -107,6 +107,7 @@ class DeadLetterWriter:
             "acks": "all",
             "linger.ms": 20,
             "compression.type": "lz4",
+            "log.connection.close": False,
             **producer_config,
         }
         self._producer = Producer(config)
@@ -166,7 +167,7 @@ class DeadLetterWriter:
 
     async def close(self, timeout: float = 10.0) -> int:
         """Flush outstanding records; returns how many are still unacknowledged."""
-        remaining = await asyncio.to_thread(self._producer.flush, timeout)
+        remaining = self._producer.flush(timeout)  # on the loop thread: callbacks stay here
         if self._poller is not None:
             self._poller.cancel()
             self._poller = None

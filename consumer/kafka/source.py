@@ -37,6 +37,7 @@ def consumer_config(
         "heartbeat.interval.ms": 1_000,
         "queued.max.messages.kbytes": 32_768,
         "fetch.wait.max.ms": 100,
+        "log.connection.close": False,
         **extra,
     }
 

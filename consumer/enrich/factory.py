@@ -1,0 +1,30 @@
+"""Build the configured click-ID store and enricher (the app's only knowledge of backends)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from consumer.config import StoreSettings
+from consumer.enrich.enricher import Enricher
+from consumer.enrich.store import ClickIdStore
+from consumer.enrich.ttl import TtlPolicy
+
+
+def build_store(settings: StoreSettings) -> ClickIdStore | None:
+    """The backend named by ``store.backend`` (None for ``none``)."""
+    ttl = TtlPolicy.from_settings(settings.ttl_days or None)
+    if settings.backend == "sqlite":
+        from consumer.enrich.sqlite_store import SqliteClickIdStore
+
+        Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        return SqliteClickIdStore(settings.sqlite_path, ttl)
+    if settings.backend == "redis":
+        from consumer.enrich.redis_store import RedisClickIdStore
+
+        return RedisClickIdStore(settings.redis_url, ttl)
+    return None
+
+
+def build_enricher(settings: StoreSettings, store: ClickIdStore) -> Enricher:
+    """An enricher over ``store`` with the configured key order and TTLs."""
+    return Enricher(store, key_order=settings.key_order, ttl_days_by_kind=settings.ttl_days or None)
