@@ -44,7 +44,12 @@ def _success_body(slug: str, n: int) -> bytes | None:
 
 # Extra settings a connector needs before it maps anything (e.g. conversion actions); merged
 # over the placeholders for required fields.
-CONTRACT_SETTINGS: dict[str, dict[str, Any]] = {}
+CONTRACT_SETTINGS: dict[str, dict[str, Any]] = {
+    "google": {
+        "customer_id": "1234567890",
+        "conversion_actions": {"purchase": "111111", "lead": "222222", "qualified": "333333"},
+    },
+}
 
 
 def _load(slug: str) -> Any:
@@ -129,8 +134,27 @@ def test_one_request_per_route(slug: str) -> None:
         request = connector.build_request(batch, Credentials(access_token="TEST_TOKEN"))
         assert isinstance(request, HttpRequest)
         assert request.method in ("POST", "PUT")
-        assert request.url.startswith(connector.settings.base_url.rstrip("/") + "/")
+        base = connector.settings.base_url.rstrip("/")
+        assert request.url.startswith(base + "/" if base else "https://")
         assert isinstance(request.body, bytes) and 0 < len(request.body) <= connector.limits.max_bytes
+
+
+@pytest.mark.parametrize("slug", sorted(CONNECTORS))
+def test_base_url_override_reaches_sandbox(slug: str) -> None:
+    """The sandbox serves platform <slug> under http://127.0.0.1:<port>/<slug> + the real path."""
+    cls = _load(slug)
+    sandbox = f"http://127.0.0.1:9/{slug}"
+    merged = {
+        **placeholder_settings(cls.settings_model),
+        **CONTRACT_SETTINGS.get(slug, {}),
+        "base_url": sandbox,
+    }
+    connector = cls(cls.settings_model.model_validate(merged))
+    items = _items(connector)
+    if not items:
+        pytest.skip(f"no sample event maps with placeholder settings; add {slug} to CONTRACT_SETTINGS")
+    request = connector.build_request(items[:1], Credentials(access_token="TEST_TOKEN"))
+    assert request.url.startswith(sandbox + "/")
 
 
 @pytest.mark.parametrize("slug", sorted(CONNECTORS))
