@@ -19,6 +19,8 @@ _CLICK_ID = re.compile(r"[A-Za-z0-9_\-.~]+")
 _GOOGLE_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
 _FRACTION = re.compile(r"\.(\d+)")
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
 
 
 def is_sha256_hex(value: Any) -> bool:
@@ -54,6 +56,10 @@ def is_fbc_or_fbp(value: Any) -> bool:
 def is_ip(value: Any) -> bool:
     """True for a literal IPv4 or IPv6 address."""
     if type(value) is not str or not value:
+        return False
+    if _IPV4.fullmatch(value) is not None:
+        return True
+    if ":" not in value:
         return False
     try:
         ipaddress.ip_address(value)
@@ -112,7 +118,8 @@ def parse_rfc3339_ms(value: Any) -> int | None:
         return None
     text = value[:-1] + "+00:00" if value.endswith("Z") else value
     # fromisoformat handles at most 6 fractional digits; trim nanoseconds.
-    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], text, count=1)
+    if "." in text:
+        text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], text, count=1)
     try:
         return int(datetime.fromisoformat(text).timestamp() * 1000)
     except ValueError:

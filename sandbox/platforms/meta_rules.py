@@ -46,11 +46,8 @@ ACTION_SOURCES = frozenset(
     }
 )
 HASHED_KEYS = ("em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "db", "ge")
-_CLEAR_MATCH_KEYS = (
-    "fbc",
-    "fbp",
-    "lead_id",
-    "client_ip_address",
+_IDENTIFYING_HASHED = ("em", "ph", "external_id")
+_CLEAR_IDS = (
     "madid",
     "anon_id",
     "fb_login_id",
@@ -59,7 +56,18 @@ _CLEAR_MATCH_KEYS = (
     "page_scoped_user_id",
     "ig_sid",
 )
-_IDENTIFYING_HASHED = ("em", "ph", "external_id")
+# key kinds for the one-pass user_data check (hashed kinds sort first: `kind <= _HASHED_ID`)
+_HASHED, _HASHED_ID, _COOKIE, _IP, _UA, _LEAD, _CLEAR_ID = range(7)
+_KEY_KIND: dict[str, int] = {
+    **{k: _HASHED for k in HASHED_KEYS},
+    **{k: _HASHED_ID for k in _IDENTIFYING_HASHED},
+    "fbc": _COOKIE,
+    "fbp": _COOKIE,
+    "client_ip_address": _IP,
+    "client_user_agent": _UA,
+    "lead_id": _LEAD,
+    **{k: _CLEAR_ID for k in _CLEAR_IDS},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,44 +113,54 @@ def check_event(event: Any, index: int, now_s: float) -> MetaProblem | None:
 
 
 def _check_user_data(user: Any, where: str, website: bool) -> MetaProblem | None:
-    """Hashed keys must be 64 lowercase hex; clear keys must not be hashed; need an identifier."""
+    """Hashed keys must be 64 lowercase hex; clear keys must not be hashed; need an identifier.
+
+    One pass over the keys actually present (usually a handful), dispatching on a table,
+    keeps this linear and cheap.
+    """
     if type(user) is not dict or not user:
         return MetaProblem(f"{where}.user_data", "user_data is required")
     identified = False
-    for key in HASHED_KEYS:
-        value = user.get(key)
-        if value is None:
+    for key, value in user.items():
+        kind = _KEY_KIND.get(key)
+        if kind is None or value is None:
             continue
-        values = as_list(value)
-        if not values:
-            return MetaProblem(f"{where}.user_data.{key}", "must not be an empty list")
-        for j, item in enumerate(values):
-            why = hash_problem(item)
-            if why is not None:
-                return MetaProblem(f"{where}.user_data.{key}[{j}]", f"{key} must be SHA-256 hashed: {why}")
-        if key in _IDENTIFYING_HASHED:
+        if kind <= _HASHED_ID:
+            values = as_list(value)
+            if not values:
+                return MetaProblem(f"{where}.user_data.{key}", "must not be an empty list")
+            for j, item in enumerate(values):
+                why = hash_problem(item)
+                if why is not None:
+                    return MetaProblem(
+                        f"{where}.user_data.{key}[{j}]", f"{key} must be SHA-256 hashed: {why}"
+                    )
+            identified = identified or kind == _HASHED_ID
+        elif kind == _COOKIE:
+            if not is_fbc_or_fbp(value):
+                return MetaProblem(
+                    f"{where}.user_data.{key}",
+                    f"{key} must be unhashed, formatted fb.<subdomain_index>.<creation_time_ms>.<value>",
+                )
             identified = True
-    for key in ("fbc", "fbp"):
-        value = user.get(key)
-        if value is not None and not is_fbc_or_fbp(value):
-            return MetaProblem(
-                f"{where}.user_data.{key}",
-                f"{key} must be unhashed, formatted fb.<subdomain_index>.<creation_time_ms>.<value>",
-            )
-    ip = user.get("client_ip_address")
-    if ip is not None and not is_ip(ip):
-        return MetaProblem(f"{where}.user_data.client_ip_address", "must be an unhashed IPv4/IPv6 address")
-    ua = user.get("client_user_agent")
-    if ua is not None and (not is_nonempty_str(ua) or looks_hashed(ua)):
-        return MetaProblem(f"{where}.user_data.client_user_agent", "must be the raw (unhashed) user agent")
-    if website and ua is None:
+        elif kind == _IP:
+            if not is_ip(value):
+                return MetaProblem(f"{where}.user_data.{key}", "must be an unhashed IPv4/IPv6 address")
+            identified = True
+        elif kind == _UA:
+            if not is_nonempty_str(value) or looks_hashed(value):
+                return MetaProblem(f"{where}.user_data.{key}", "must be the raw (unhashed) user agent")
+        elif kind == _LEAD:
+            if not _is_lead_id(value):
+                return MetaProblem(f"{where}.user_data.{key}", "lead_id must be a 15-17 digit Meta lead id")
+            identified = True
+        else:
+            identified = True
+    if website and user.get("client_user_agent") is None:
         return MetaProblem(
             f"{where}.user_data.client_user_agent", "client_user_agent is required for website events"
         )
-    lead_id = user.get("lead_id")
-    if lead_id is not None and not _is_lead_id(lead_id):
-        return MetaProblem(f"{where}.user_data.lead_id", "lead_id must be a 15-17 digit Meta lead id")
-    if not identified and not any(user.get(k) is not None for k in _CLEAR_MATCH_KEYS):
+    if not identified:
         return MetaProblem(
             f"{where}.user_data",
             "the server event has insufficient customer information parameters (no identifier)",
