@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
+from sandbox.__main__ import main
 from sandbox.checks import (
     hash_problem,
     is_fbc_or_fbp,
@@ -104,3 +106,10 @@ def test_is_rejected_is_stable_and_proportional() -> None:
     assert picked == [i for i in ids if is_rejected(i, 0.25, 0, "meta")]
     assert 800 < len(picked) < 1200
     assert not is_rejected("e1", 0.0, 0, "meta") and is_rejected("e1", 1.0, 0, "meta")
+
+
+def test_cli_rejects_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("faults:\n  meta:\n    throttle_rate: 3\n")
+    assert main(["--port", "0", "--config", str(bad)]) == 2
+    assert "throttle_rate" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.checks import hash_problem, is_click_id, is_currency, parse_google_datetime_ms
+from sandbox.checks import hash_problem, is_click_id, is_currency, is_sha256_hex, parse_google_datetime_ms
 from sandbox.platforms.google.errors import ads_error, known_fields
 
 MAX_CONVERSIONS = 2000
@@ -46,6 +46,7 @@ _ACTION = re.compile(r"customers/\d+/conversionActions/(\d+)")
 _CONSENT = frozenset({"GRANTED", "DENIED", "UNSPECIFIED"})
 _SOURCES = frozenset({"FIRST_PARTY", "THIRD_PARTY", "UNSPECIFIED"})
 _SUPPORTED_IDS = ("hashedEmail", "hashedPhoneNumber", "hashed_email", "hashed_phone_number")
+_ID_OTHER, _ID_HASHED, _ID_UNSUPPORTED = range(3)
 _UNSUPPORTED_IDS = (
     "mobileId",
     "thirdPartyUserId",
@@ -54,6 +55,11 @@ _UNSUPPORTED_IDS = (
     "third_party_user_id",
     "address_info",
 )
+
+_ID_KIND: dict[str, int] = {
+    **{k: _ID_HASHED for k in _SUPPORTED_IDS},
+    **{k: _ID_UNSUPPORTED for k in _UNSUPPORTED_IDS},
+}
 
 
 @dataclass(slots=True)
@@ -180,37 +186,50 @@ def _check_identifiers(ids: Any, i: int) -> dict[str, Any] | None:
             [*base, ("user_identifiers", None)],
         )
     for j, entry in enumerate(ids):
-        path = [*base, ("user_identifiers", j)]
         if type(entry) is not dict:
             return ads_error(
-                "conversionUploadError", "INVALID_USER_IDENTIFIER", "Identifier must be an object.", path
-            )
-        if any(k in entry for k in _UNSUPPORTED_IDS):
-            return ads_error(
                 "conversionUploadError",
-                "UNSUPPORTED_USER_IDENTIFIER",
-                "Only hashed_email and hashed_phone_number are supported.",
-                path,
+                "INVALID_USER_IDENTIFIER",
+                "Identifier must be an object.",
+                [*base, ("user_identifiers", j)],
             )
-        present = [k for k in _SUPPORTED_IDS if k in entry]
-        if len(present) != 1:
+        hashed_key = ""
+        n_ids = 0
+        for key in entry:
+            kind = _ID_KIND.get(key, _ID_OTHER)
+            if kind == _ID_HASHED:
+                hashed_key = key
+                n_ids += 1
+            elif kind == _ID_UNSUPPORTED:
+                return ads_error(
+                    "conversionUploadError",
+                    "UNSUPPORTED_USER_IDENTIFIER",
+                    "Only hashed_email and hashed_phone_number are supported.",
+                    [*base, ("user_identifiers", j)],
+                )
+        if n_ids != 1:
             return ads_error(
                 "conversionUploadError",
                 "INVALID_USER_IDENTIFIER",
                 "Each user identifier must set exactly one identifier.",
-                path,
+                [*base, ("user_identifiers", j)],
             )
-        why = hash_problem(entry[present[0]])
-        if why is not None:
+        value = entry[hashed_key]
+        if not is_sha256_hex(value):
             return ads_error(
                 "conversionUploadError",
                 "INVALID_USER_IDENTIFIER",
-                f"The user identifier is not a valid SHA-256 hash: {why}.",
-                [*path, (present[0], None)],
+                f"The user identifier is not a valid SHA-256 hash: {hash_problem(value)}.",
+                [*base, ("user_identifiers", j), (hashed_key, None)],
             )
         source = _get(entry, "userIdentifierSource", "user_identifier_source")
         if source is not None and source not in _SOURCES:
-            return ads_error("fieldError", "INVALID_VALUE", "Invalid user_identifier_source.", path)
+            return ads_error(
+                "fieldError",
+                "INVALID_VALUE",
+                "Invalid user_identifier_source.",
+                [*base, ("user_identifiers", j)],
+            )
     return None
 
 
