@@ -119,7 +119,7 @@ class Credentials:
     """Secrets for one request, supplied by the engine's credentials provider (tokens can be
     refreshed between requests); connectors only read them."""
 
-    access_token: str = ""
+    access_token: str = field(default="", repr=False)
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
