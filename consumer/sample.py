@@ -149,7 +149,7 @@ class SampleGenerator:
         rng = self.rng
         event = self._common(now_ms)
         order_id = f"ORD-{self.seed}-{self._counter}"
-        items = [
+        items: list[dict[str, Any]] = [
             {"id": f"SKU-{rng.randint(1, 500)}", "quantity": rng.randint(1, 3),
              "price": round(rng.uniform(5, 200), 2), "name": None, "category": None}
             for _ in range(rng.randint(1, 3))

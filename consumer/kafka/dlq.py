@@ -69,10 +69,12 @@ class DeadLetter:
     replays: int = 0
     extra: Mapping[str, str] = field(default_factory=dict)
 
-    def kafka_headers(self) -> list[tuple[str, bytes]]:
+    def kafka_headers(self) -> list[tuple[str, str | bytes | None]]:
         """Original headers (minus any stale context of an earlier DLQ pass) plus ours."""
         now = int(time.time() * 1000)
-        out = [(k, v or b"") for k, v in self.headers if k not in OUR_HEADERS]
+        out: list[tuple[str, str | bytes | None]] = [
+            (k, v or b"") for k, v in self.headers if k not in OUR_HEADERS
+        ]
         ours: dict[str, Any] = {
             H_TOPIC: self.topic, H_PARTITION: self.partition, H_OFFSET: self.offset,
             H_STAGE: self.stage, H_CLASS: self.exception_class, H_MESSAGE: self.reason[:1000],
