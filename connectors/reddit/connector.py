@@ -188,7 +188,7 @@ class RedditConnector:
         """``metadata``: conversion id always; value, currency and products where Reddit allows."""
         conversion_id = event["event_id"]
         if self.settings.hash_conversion_id:
-            conversion_id = nz.sha256_hex(conversion_id)
+            conversion_id = nz.hashed(conversion_id, nz.external_id) or conversion_id
         meta: dict[str, Any] = {"conversion_id": conversion_id}
         currency = nz.currency(event.get("currency"))
         value = event.get("value")
