@@ -34,7 +34,8 @@ CLICK_ID = "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID"
 
 
 def amount(value: float) -> str:
-    """A decimal string without exponent or float noise (129.99 -> '129.99', 1e-05 -> '0.00001')."""
+    """The shortest decimal string that round-trips the float, never in exponent form
+    (129.99 -> '129.99', 1e-05 -> '0.00001')."""
     return format(Decimal(repr(float(value))), "f")
 
 
