@@ -69,11 +69,12 @@ class BrokerHealth:
         self.last_down_reason: str | None = None
         self.group_state: str | None = None
         self.statistics_seen = 0
+        self.last_lags: dict[tuple[str, str], int] = {}
 
     def on_statistics(self, json_str: str) -> None:
         """``stats_cb``: publish lag and note whether any broker connection is UP."""
         self.statistics_seen += 1
-        lag_from_statistics(json_str)
+        self.last_lags = lag_from_statistics(json_str)
         try:
             stats = json.loads(json_str)
         except (TypeError, ValueError):

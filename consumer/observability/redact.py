@@ -47,6 +47,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\(\d{3}\)\s?\d{3}[-.\s]\d{4}\b"), "[phone]"),
     (re.compile(r"\b\d{3}[-.]\d{3}[-.]\d{4}\b"), "[phone]"),
 )
+_KEYED_VALUE = re.compile(
+    r"(?i)([\"']?\b(?:" + "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True)) + r")\b[\"']?\s*[:=]\s*)"
+    r"(?!\[redacted\])(?:'[^']*'|\"[^\"]*\"|[^\s,;&}\])]+)"
+)
+"""``'first_name': 'Mary'`` or ``email=x`` inside free text (a dict or query formatted into a
+message): the value after a sensitive key is masked."""
 _MAX_DEPTH = 8
 _PLAIN = (int, float, bool, type(None))
 
@@ -63,7 +69,7 @@ def scrub_text(text: str) -> str:
     """Mask email addresses, phone numbers and credential shapes inside free text."""
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
-    return text
+    return _KEYED_VALUE.sub(r"\1" + MASK, text)
 
 
 def redact_value(value: Any, depth: int = 0) -> Any:

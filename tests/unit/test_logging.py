@@ -181,3 +181,12 @@ def test_scrub_does_not_eat_ordinary_values() -> None:
     """Offsets, timestamps, IP-free text and ISO dates are left alone."""
     text = "offset 1234567890123 at 2026-05-01T10:00:00Z partition 3 took 0.25s"
     assert scrub_text(text) == text
+
+
+def test_sensitive_keys_inside_free_text() -> None:
+    """A dict or query string formatted into a message still loses its sensitive values."""
+    text = scrub_text(str({"user": {"first_name": "Chloé", "last_name": "O'Neil", "city": "Paris"}}))
+    assert "Chloé" not in text and "O'Neil" not in text and "Paris" in text
+    text = scrub_text("GET /e?access_token=abc123&name=Mary&ok=1 Authorization: Bearer abcdefgh")
+    assert text == f"GET /e?access_token={MASK}&name={MASK}&ok=1 Authorization: {MASK} {MASK}"
+    assert scrub_text("token_env=CAPI_META_TOKEN") == "token_env=CAPI_META_TOKEN"
