@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import fastavro
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
+SCHEMA_DIR = Path(os.environ.get("CAPI_SCHEMA_DIR") or Path(__file__).resolve().parents[1] / "schemas")
 COMMON_TYPES = ("Consent", "ClickIds", "Context", "Item", "UserIdentifiers")
 EVENT_FILES = {"purchase": "purchase.avsc", "lead": "lead.avsc", "qualified": "qualified.avsc"}
 CAPTURE_FILE = "click_id_capture.avsc"
