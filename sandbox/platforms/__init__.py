@@ -5,12 +5,17 @@ To add a platform, write `sandbox/platforms/<slug>.py` exposing `PLATFORM` (a
 """
 
 from sandbox.platform import Platform
-from sandbox.platforms import google, meta, tiktok
+from sandbox.platforms import google, linkedin, meta, microsoft, pinterest, reddit, snap, tiktok
 
 PLATFORMS: tuple[Platform, ...] = (
     meta.PLATFORM,
     google.PLATFORM,
     tiktok.PLATFORM,
+    linkedin.PLATFORM,
+    snap.PLATFORM,
+    pinterest.PLATFORM,
+    reddit.PLATFORM,
+    microsoft.PLATFORM,
 )
 
 __all__ = ["PLATFORMS"]
