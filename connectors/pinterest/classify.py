@@ -25,7 +25,7 @@ from connectors.base import (
 
 DEFAULT_THROTTLE_S = 60.0  # the limit is 5,000 calls per minute per ad account
 THROTTLE_CODES = frozenset({8})
-AUTH_CODES = frozenset({2, 3})
+AUTH_CODES = frozenset({2})  # "Authentication failed."
 RETRY_CODES = frozenset({4197})  # endpoint ramped down
 
 
