@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Callable
 from typing import Protocol
 
 from aiohttp import web
@@ -71,11 +72,19 @@ class ObservabilityServer:
 
 
 def build_app(
-    readiness: ReadinessProbe, heartbeat: Heartbeat, stale_after_s: float = 10.0
+    readiness: ReadinessProbe,
+    heartbeat: Heartbeat,
+    stale_after_s: float = 10.0,
+    before_scrape: Callable[[], None] | None = None,
 ) -> web.Application:
-    """The aiohttp application (exposed separately so tests can drive it directly)."""
+    """The aiohttp application (exposed separately so tests can drive it directly).
+    ``before_scrape`` refreshes pull-style gauges (e.g. circuit state) before rendering."""
 
     async def metrics_handler(_request: web.Request) -> web.Response:
+        if before_scrape is not None:
+            # Stale gauges are better than no metrics at all.
+            with contextlib.suppress(Exception):
+                before_scrape()
         body = generate_latest(REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
@@ -106,10 +115,11 @@ async def start_observability_server(
     *,
     stale_after_s: float = 10.0,
     heartbeat_interval_s: float = 1.0,
+    before_scrape: Callable[[], None] | None = None,
 ) -> ObservabilityServer:
     """Serve ``/metrics``, ``/healthz`` and ``/readyz`` on ``host:port`` (0 = a free port)."""
     heartbeat = Heartbeat(heartbeat_interval_s)
-    app = build_app(readiness, heartbeat, stale_after_s)
+    app = build_app(readiness, heartbeat, stale_after_s, before_scrape)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from consumer.observability.gauges import refresh_circuit_gauges
 from consumer.observability.kafka_health import BrokerHealth, EngineReadiness
 from consumer.observability.server import start_observability_server
 from sandbox.testing import running_sandbox
@@ -76,7 +77,10 @@ async def test_metrics_match_sandbox_and_dlq(kafka_bootstrap: str, new_topic: Ne
         wire_broker_health(settings, health)
         relay = build(settings)
         server = await start_observability_server(
-            "127.0.0.1", 0, EngineReadiness(relay.engine, health, max_silence_s=30)
+            "127.0.0.1",
+            0,
+            EngineReadiness(relay.engine, health, max_silence_s=30),
+            before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
         )
         try:
             before = await scrape(session, server.port)
@@ -121,4 +125,6 @@ async def test_metrics_match_sandbox_and_dlq(kafka_bootstrap: str, new_topic: Ne
     assert decode_delta == traffic.poison
     assert dlq_delta == topic_record_count(kafka_bootstrap, dlq)
     assert dlq_delta > traffic.poison
+    for slug in PLATFORMS:
+        assert after["capi_circuit_state"][(("platform", slug),)] == 0  # refreshed at scrape time
     assert any(lag_scraped), "capi_consumer_lag was never exported for the source topics"

@@ -12,6 +12,7 @@ import time
 import aiohttp
 
 from consumer.observability import metrics
+from consumer.observability.gauges import refresh_circuit_gauges
 from consumer.observability.server import start_observability_server
 
 
@@ -80,5 +81,42 @@ async def test_healthz_turns_503_when_the_loop_stalls() -> None:
         assert status == 503 and "stalled" in body
         await asyncio.sleep(0.15)  # the heartbeat resumes
         assert (await get(server.port, "/healthz"))[0] == 200
+    finally:
+        await server.stop()
+
+
+class FakeCircuit:
+    """The two attributes the gauge refresher reads."""
+
+    def __init__(self, state: int, reason: str = "") -> None:
+        self.state = state
+        self.reason = reason
+
+
+class FakeDispatcher:
+    """A dispatcher with a circuit."""
+
+    def __init__(self, circuit: FakeCircuit) -> None:
+        self.circuit = circuit
+
+
+async def test_circuit_gauges_are_refreshed_on_scrape() -> None:
+    """capi_circuit_state / capi_circuit_auth_open reflect the breakers at scrape time."""
+    dispatchers = {
+        "unit-open": FakeDispatcher(FakeCircuit(1, "auth")),
+        "unit-closed": FakeDispatcher(FakeCircuit(0)),
+    }
+    server = await start_observability_server(
+        "127.0.0.1", 0, Probe(), before_scrape=lambda: refresh_circuit_gauges(dispatchers)
+    )
+    try:
+        body = (await get(server.port, "/metrics"))[1]
+        assert 'capi_circuit_state{platform="unit-open"} 1.0' in body
+        assert 'capi_circuit_auth_open{platform="unit-open"} 1.0' in body
+        assert 'capi_circuit_auth_open{platform="unit-closed"} 0.0' in body
+        dispatchers["unit-open"].circuit = FakeCircuit(2, "outage")
+        body = (await get(server.port, "/metrics"))[1]
+        assert 'capi_circuit_state{platform="unit-open"} 2.0' in body
+        assert 'capi_circuit_auth_open{platform="unit-open"} 0.0' in body
     finally:
         await server.stop()
