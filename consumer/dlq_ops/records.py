@@ -9,13 +9,24 @@ forever or see their own output.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from confluent_kafka import OFFSET_INVALID, Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.kafka import dlq as h
+
+T = TypeVar("T")
+_COORDINATOR_ERRORS = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError._TIMED_OUT,
+        KafkaError._WAIT_COORD,
+    }
+)
 
 
 def _int(value: str | None, default: int = 0) -> int:
@@ -121,6 +132,21 @@ class DlqRecord:
         )
 
 
+def _retrying(call: Callable[[], T], attempts: int = 30, delay_s: float = 0.5) -> T:
+    """Run a group-coordinator call, retrying while the coordinator is moving or loading (a
+    fresh or restarting broker says so for a few seconds); other errors raise at once."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            retriable = isinstance(err, KafkaError) and (err.retriable() or err.code() in _COORDINATOR_ERRORS)
+            if not retriable or attempt == attempts - 1:
+                raise
+            time.sleep(delay_s)
+    raise AssertionError("unreachable")
+
+
 class DlqReader:
     """Reads a fixed offset range of the dead-letter topic by manual assignment.
 
@@ -157,7 +183,11 @@ class DlqReader:
         parts = self.partitions(timeout)
         committed: dict[int, int] = {}
         if use_committed:
-            tps = self._consumer.committed([TopicPartition(self.topic, p) for p in parts], timeout=timeout)
+            tps = _retrying(
+                lambda: self._consumer.committed(
+                    [TopicPartition(self.topic, p) for p in parts], timeout=timeout
+                )
+            )
             committed = {
                 tp.partition: tp.offset for tp in tps if tp.offset != OFFSET_INVALID and tp.offset >= 0
             }
@@ -221,9 +251,8 @@ class DlqReader:
     def commit(self, offsets: Mapping[int, int]) -> None:
         """Synchronously commit next-to-read offsets for the reader's group."""
         if offsets:
-            self._consumer.commit(
-                offsets=[TopicPartition(self.topic, p, o) for p, o in offsets.items()], asynchronous=False
-            )
+            todo = [TopicPartition(self.topic, p, o) for p, o in offsets.items()]
+            _retrying(lambda: self._consumer.commit(offsets=todo, asynchronous=False))
 
     def close(self) -> None:
         """Close the consumer (nothing is committed here)."""
