@@ -73,7 +73,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     _common_args(inspect)
     _filter_args(inspect, replay=False)
     inspect.add_argument("--show", type=int, default=0, metavar="N", help="print N records, masked")
-    inspect.set_defaults(dlq_handler=_inspect)
+    inspect.set_defaults(func=main, dlq_handler=_inspect)
 
     replay = sub.add_parser(
         "replay",
@@ -110,7 +110,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     replay.add_argument(
         "--no-progress", dest="progress", action="store_false", help="no progress line on stderr"
     )
-    replay.set_defaults(dlq_handler=_replay)
+    replay.add_argument(
+        "--no-enrich",
+        dest="enrich",
+        action="store_false",
+        help="do not look up stored click IDs (default: enrich like the relay)",
+    )
+    replay.set_defaults(func=main, dlq_handler=_replay)
     return dlq
 
 
@@ -187,7 +193,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from consumer.dlq_ops.replay import ReplayOptions, run_replay
+    from consumer.dlq_ops.replay import ReplayOptions
 
     settings = _settings(args)
     options = ReplayOptions(
@@ -204,8 +210,7 @@ def _replay(args: argparse.Namespace) -> int:
     )
     if args.rate is not None and args.rate <= 0:
         raise FilterError("--rate must be > 0")
-    enricher = _enricher(settings)
-    summary = asyncio.run(run_replay(settings, options, enricher=enricher, install_signals=True))
+    summary = asyncio.run(_run_replay(settings, options, args.enrich))
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
     else:
@@ -213,13 +218,22 @@ def _replay(args: argparse.Namespace) -> int:
     return summary.exit_code
 
 
-def _enricher(settings: Any) -> Any:
-    """The relay's enricher when the app exposes a builder (replayed events get the same
-    click-ID enrichment as live ones); None otherwise."""
-    from consumer import app
+async def _run_replay(settings: Any, options: Any, enrich: bool) -> Any:
+    """Run the replay with the relay's click-ID enrichment (when a store is configured), so a
+    replayed event carries the same click IDs the live path would have added."""
+    from consumer.dlq_ops.replay import run_replay
 
-    builder = getattr(app, "build_enricher", None)
-    return builder(settings) if builder is not None else None
+    store = enricher = None
+    if enrich and settings.store.backend != "none":
+        from consumer.enrich.factory import build_enricher, build_store
+
+        store = build_store(settings.store)
+        enricher = build_enricher(settings.store, store) if store is not None else None
+    try:
+        return await run_replay(settings, options, enricher=enricher, install_signals=True)
+    finally:
+        if store is not None:
+            await store.close()
 
 
 def main(args: argparse.Namespace) -> int:

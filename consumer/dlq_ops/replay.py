@@ -40,6 +40,7 @@ from consumer.dlq_ops.ratelimit import TokenBucket
 from consumer.dlq_ops.records import DlqReader, DlqRecord
 from consumer.dlq_ops.summary import ReplaySummary, Reported
 from consumer.engine import EnricherLike
+from consumer.enrich.store import StoreUnavailable
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 
@@ -309,11 +310,26 @@ class Replayer:
             if event is not None:
                 decoded.append((job, event))
         if decoded and self.enricher is not None:
-            await self.enricher.enrich_batch([e for _, e in decoded], int(time.time() * 1000))
+            await self._enrich([e for _, e in decoded])
         for job, event in decoded:
             if self._stopping:
                 return
             await self._route(job, event)
+
+    async def _enrich(self, events: list[dict[str, Any]]) -> None:
+        """Add stored click IDs; a store outage waits and retries (like the relay), never skips."""
+        assert self.enricher is not None
+        delay = 0.2
+        while True:
+            try:
+                await self.enricher.enrich_batch(events, int(time.time() * 1000))
+                return
+            except StoreUnavailable as exc:
+                if self._stopping:
+                    return
+                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
 
     async def _decode(self, job: _Job) -> dict[str, Any] | None:
         record = job.record

@@ -1,8 +1,8 @@
 """Acceptance: interrupting a replay (SIGINT) and running it again delivers each record once.
 
-The replay runs as a real process (`python -m consumer.dlq_ops replay`) against a sandbox
-process, slowed down with `--rate`; it is interrupted mid-way, then the same command runs to the
-end, and the sandbox's per-event counts must all be exactly 1."""
+The replay runs as a real process (`python -m consumer.cli dlq replay`, i.e. `capi-relay dlq
+replay`) against a sandbox process, slowed down with `--rate`; it is interrupted mid-way, then
+the same command runs to the end, and the sandbox's per-event counts must all be exactly 1."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def test_sigint_then_rerun_delivers_each_record_once(
         cmd = [
             sys.executable,
             "-m",
-            "consumer.dlq_ops",
+            "consumer.cli",
+            "dlq",
             "replay",
             "-c",
             str(config),
