@@ -308,3 +308,16 @@ def test_chart_files_exist() -> None:
     for rel in ("Chart.yaml", "values.schema.json", "templates/NOTES.txt", "templates/_helpers.tpl"):
         assert (CHART / rel).is_file(), rel
     assert Path(CHART / "dashboards" / "capi-relay.json").is_file()
+
+
+@pytest.mark.parametrize("values", [[], ["-f", KEDA_VALUES], ["-f", HPA_VALUES]])
+def test_rendered_config_is_accepted_by_the_relay(render: Render, values: list[str], tmp_path: Path) -> None:
+    """The ConfigMap's config.yaml passes the relay's own validation, connectors included."""
+    from consumer.app import build_connectors
+    from consumer.config import load_settings
+
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(relay_config(render(*values))))
+    settings = load_settings(path)
+    assert settings.observability.http_port == 9400
+    assert set(build_connectors(settings)) == set(settings.routed_platforms())
