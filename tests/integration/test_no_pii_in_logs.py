@@ -46,6 +46,7 @@ async def test_no_raw_identifiers_or_tokens_in_logs(
     from consumer.app import build_relay, run_relay
     from consumer.delivery.credentials_api import StaticCredentials
 
+    root_level = logging.getLogger().level
     configure_logging("json", "DEBUG")
     topics = {new_topic(1): "purchase", new_topic(1): "lead"}
     dlq = new_topic(1)
@@ -81,6 +82,7 @@ async def test_no_raw_identifiers_or_tokens_in_logs(
             handler.flush()
         out, err = capfd.readouterr()
         structlog.reset_defaults()
+        logging.getLogger().setLevel(root_level)
         for handler in list(logging.getLogger().handlers):
             if handler.get_name() == "capi-relay":
                 logging.getLogger().removeHandler(handler)

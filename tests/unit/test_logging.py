@@ -25,6 +25,7 @@ from consumer.sample import SampleGenerator
 def captured() -> Iterator[io.StringIO]:
     """JSON logging into a buffer; restores a plain configuration afterwards."""
     stream = io.StringIO()
+    root_level = logging.getLogger().level
     configure_logging("json", "DEBUG", stream=stream)
     structlog.contextvars.clear_contextvars()
     yield stream
@@ -34,6 +35,7 @@ def captured() -> Iterator[io.StringIO]:
         if handler.get_name() == "capi-relay":
             root.removeHandler(handler)
     structlog.reset_defaults()
+    root.setLevel(root_level)
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:
