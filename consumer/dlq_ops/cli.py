@@ -238,6 +238,8 @@ async def _run_replay(settings: Any, options: Any, enrich: bool) -> Any:
 
 def main(args: argparse.Namespace) -> int:
     """Run the parsed `dlq` subcommand; usage and configuration errors exit with 2."""
+    from confluent_kafka import KafkaException
+
     from consumer.config import ConfigError
     from consumer.dlq_ops.replay import ReplayUsageError
 
@@ -251,6 +253,9 @@ def main(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except (TimeoutError, KafkaException) as exc:  # broker unreachable or stuck: say so, no traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 def _quiet_logs() -> None:

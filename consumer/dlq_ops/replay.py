@@ -204,7 +204,7 @@ class Replayer:
             self._idle.set()
             await self._intake(reader, progress)
             await self._drain(progress)
-            progress.close(self.summary.scanned, self.summary.progress_counts())
+            progress.close(self.summary.handled, self.summary.progress_counts())
         finally:
             await self._shutdown(reader, sender)
             self.summary.elapsed_s = time.monotonic() - started
@@ -224,7 +224,7 @@ class Replayer:
             if now - last_commit >= self.options.commit_interval_s:
                 self._commit(reader)
                 last_commit = now
-            progress.update(self.summary.scanned, self.summary.progress_counts())
+            progress.update(self.summary.handled, self.summary.progress_counts())
             if self._pending >= self.options.max_in_flight:
                 await asyncio.sleep(0.02)
                 continue
@@ -244,7 +244,7 @@ class Replayer:
             if self._stopping and time.monotonic() - loop_started > deadline:
                 log.warning("replay_drain_deadline", in_flight=self._pending)
                 break
-            progress.update(self.summary.scanned, self.summary.progress_counts())
+            progress.update(self.summary.handled, self.summary.progress_counts())
             idle = asyncio.ensure_future(self._idle.wait())
             force = asyncio.ensure_future(self._force.wait())
             await asyncio.wait({idle, force}, timeout=0.2, return_when=asyncio.FIRST_COMPLETED)

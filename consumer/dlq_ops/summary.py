@@ -79,6 +79,11 @@ class ReplaySummary:
         return dict(out)
 
     @property
+    def handled(self) -> int:
+        """Records dealt with so far (finished, skipped or unroutable): the progress count."""
+        return self.finished + self.skipped + self.totals().get("unroutable", 0)
+
+    @property
     def failed(self) -> int:
         """(record, platform) pairs that did not reach the platform and are not merely expired."""
         totals = self.totals()

@@ -77,6 +77,9 @@ def test_replay_summary_exit_codes_and_render() -> None:
     s.report(Reported("requeued", "meta", "ORD-9", 0, 12, "HTTP 503"))
     assert s.failed == 1 and s.exit_code == 1
     assert "ORD-9" in s.render() and "delivered" in s.render()
+    s.finished, s.skipped = 7, 2
+    s.count("google", "unroutable")
+    assert s.handled == 10  # what the progress line counts
     s.interrupted = True
     assert s.exit_code == 130
     dry = ReplaySummary("capi.dlq", "g", "all records", dry_run=True)
