@@ -1,0 +1,361 @@
+"""The per-record half of `dlq replay`: filter, decode, enrich, map, hand to the platform's
+dispatcher, and turn each outcome into delivered / expired / re-queued / reported.
+
+The `Replayer` (in `replay`) owns Kafka and the lifecycle; this module owns what happens to one
+record, and marks it finished in the offset tracker only when every target is done — including
+the broker's acknowledgement of a re-queued copy — so a commit never passes unfinished work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import structlog
+
+from connectors.base import Connector, ItemOutcome, Reject
+from consumer.codec import Codec, DecodeError, RegistryUnavailableError
+from consumer.delivery.dispatcher import PlatformDispatcher, Unit
+from consumer.dlq_ops.filters import RecordFilter
+from consumer.dlq_ops.ratelimit import TokenBucket
+from consumer.dlq_ops.records import DlqRecord
+from consumer.dlq_ops.summary import ReplaySummary, Reported
+from consumer.engine import EnricherLike
+from consumer.enrich.store import StoreUnavailable
+from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
+from consumer.kafka.offsets import OffsetTracker
+
+log = structlog.get_logger("capi_relay.dlq_replay")
+
+
+@dataclass
+class ReplayOptions:
+    """How to replay. ``group`` None means one group per filter set (see `filters`);
+    ``commit_skipped`` None means "commit skipped records only in such a per-filter group"."""
+
+    filter: RecordFilter = field(default_factory=RecordFilter)
+    topic: str | None = None
+    group: str | None = None
+    dry_run: bool = False
+    rate: float | None = None
+    max_replays: int = 3
+    commit_skipped: bool | None = None
+    max_in_flight: int = 1000
+    progress: bool = True
+    show: int = 20
+    drain_deadline_s: float | None = None
+    poll_batch: int = 200
+    commit_interval_s: float = 0.5
+
+
+@dataclass(eq=False)
+class Job:
+    """One DLQ record on its way through the replay; ``remaining`` counts open targets."""
+
+    record: DlqRecord
+    remaining: int = 0
+    event_id: str | None = None
+    event_type: str | None = None
+    alive: bool = True
+
+
+class RecordProcessor:
+    """Per-record replay logic. ``pending`` counts sends and DLQ writes in flight (``idle`` is
+    set when it is zero); setting ``stopping`` makes it hand nothing new to a platform."""
+
+    def __init__(
+        self,
+        options: ReplayOptions,
+        topic: str,
+        summary: ReplaySummary,
+        tracker: OffsetTracker,
+        connectors: Mapping[str, Connector],
+        routing: Mapping[str, list[str]],
+        codec: Codec,
+        enricher: EnricherLike | None,
+        commit_skipped: bool,
+        out: TextIO,
+    ) -> None:
+        self.options = options
+        self.filter = options.filter
+        self.topic = topic
+        self.summary = summary
+        self.tracker = tracker
+        self.connectors = connectors
+        self.routing = routing
+        self.codec = codec
+        self.enricher = enricher
+        self.commit_skipped = commit_skipped
+        self.out = out
+        self.dispatchers: dict[str, PlatformDispatcher] = {}
+        self.writer: DeadLetterWriter | None = None
+        self.pending = 0
+        self.idle = asyncio.Event()
+        self.idle.set()
+        self.stopping = False
+        self._bucket = TokenBucket(options.rate) if options.rate else None
+        self._background: set[asyncio.Task[Any]] = set()
+        self._shown = 0
+
+    async def cancel_background(self) -> None:
+        """Cancel re-queue writes still waiting for the broker (their records stay unfinished)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    # -- per record ------------------------------------------------------------------------------
+
+    async def ingest(self, records: list[DlqRecord]) -> None:
+        """Handle one polled batch in offset order: filter, decode, enrich, map, send."""
+        decoded: list[tuple[Job, dict[str, Any]]] = []
+        for record in records:
+            if self.stopping:
+                return
+            tp = (self.topic, record.partition)
+            self.tracker.add(tp, record.offset)
+            self.summary.scanned += 1
+            if not self.filter.matches(record):
+                self.summary.skipped += 1
+                if self.commit_skipped:
+                    self.tracker.done(tp, record.offset)
+                continue
+            self.summary.matched += 1
+            job = Job(record, remaining=1, event_id=record.event_id, event_type=record.event_type)
+            if record.platform != DECODE_PLATFORM and record.platform not in self.connectors:
+                self._report(
+                    job, record.platform, "unroutable", f"platform {record.platform!r} is not configured"
+                )
+                continue  # left uncommitted: a run with the platform configured will pick it up
+            if record.replays >= self.options.max_replays:
+                self._report(
+                    job,
+                    record.platform,
+                    "capped",
+                    f"already replayed {record.replays} times "
+                    f"(max {self.options.max_replays}): {record.reason}",
+                )
+                self._unit_finished(job)
+                continue
+            event = await self._decode(job)
+            if event is not None:
+                decoded.append((job, event))
+        if decoded and self.enricher is not None:
+            await self._enrich([e for _, e in decoded])
+        for job, event in decoded:
+            if self.stopping:
+                return
+            await self._route(job, event)
+
+    async def _enrich(self, events: list[dict[str, Any]]) -> None:
+        """Add stored click IDs; a store outage waits and retries (like the relay), never skips."""
+        assert self.enricher is not None
+        delay = 0.2
+        while True:
+            try:
+                await self.enricher.enrich_batch(events, int(time.time() * 1000))
+                return
+            except StoreUnavailable as exc:
+                if self.stopping:
+                    return
+                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+
+    async def _decode(self, job: Job) -> dict[str, Any] | None:
+        record = job.record
+        delay = 0.5
+        while True:
+            try:
+                event = self.codec.decode(record.source_topic, record.value)
+                break
+            except DecodeError as exc:
+                self._failed(
+                    job,
+                    record.platform,
+                    "decode",
+                    "rejected",
+                    str(exc),
+                    exc.reason,
+                    exception_class="capi_relay.DecodeError",
+                )
+                return None
+            except RegistryUnavailableError as exc:
+                if self.stopping:
+                    return None
+                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        job.event_id = job.event_id or event.get("event_id")
+        job.event_type = event.get("type")
+        return event
+
+    async def _route(self, job: Job, event: dict[str, Any]) -> None:
+        record = job.record
+        if record.platform == DECODE_PLATFORM:
+            targets = list(self.routing.get(event["type"], ()))
+        else:
+            targets = [record.platform]
+        job.remaining = len(targets)
+        if not targets:
+            job.remaining = 1
+            self._unit_finished(job)
+            return
+        now_ms = int(time.time() * 1000)
+        for slug in targets:
+            try:
+                mapped = self.connectors[slug].map_event(event, now_ms)
+            except Exception as exc:  # a connector bug must not stop the replay
+                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
+            if isinstance(mapped, Reject):
+                if mapped.code == "outside_window":
+                    self.summary.count(slug, "expired")
+                    self._report(job, slug, "expired", mapped.reason)
+                    self._unit_finished(job)
+                else:
+                    self._failed(
+                        job,
+                        slug,
+                        "map",
+                        "rejected",
+                        mapped.reason,
+                        mapped.code,
+                        exception_class="capi_relay.Reject",
+                    )
+                continue
+            if self.options.dry_run:
+                self.summary.count(slug, "would_send")
+                self._show(slug, job, mapped.route, mapped.match_keys)
+                self._unit_finished(job)
+                continue
+            if self._bucket is not None:
+                await self._bucket.acquire()
+                if self.stopping:
+                    return  # not sent: the record stays uncommitted and is replayed next run
+            self.pending += 1
+            self.idle.clear()
+            self.dispatchers[slug].submit(
+                Unit(ref=job, item=mapped, size=len(record.value or b"") + 64, platform=slug)
+            )
+
+    def _show(self, slug: str, job: Job, route: str, keys: tuple[str, ...]) -> None:
+        if self._shown >= self.options.show:
+            return
+        self._shown += 1
+        self.out.write(
+            f"would send  {slug:<10} {job.event_type or '-':<9} {job.event_id or '-'}"
+            f"  (dlq {job.record.partition}/{job.record.offset}, route {route or '-'}, "
+            f"keys {','.join(keys) or '-'})\n"
+        )
+
+    # -- outcomes --------------------------------------------------------------------------------
+
+    def on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
+        """The dispatchers' callback: one terminal outcome of one (record, platform)."""
+        job: Job = unit.ref
+        self._release()
+        if terminal == "delivered":
+            self.summary.count(unit.platform, "delivered")
+            self._unit_finished(job)
+            return
+        self._failed(
+            job,
+            unit.platform,
+            "deliver",
+            terminal,
+            outcome.reason or terminal,
+            outcome.code,
+            attempts=unit.attempts,
+            http_status=unit.last_status,
+        )
+
+    def _failed(
+        self,
+        job: Job,
+        slug: str,
+        stage: str,
+        outcome: str,
+        reason: str,
+        code: str | None,
+        *,
+        attempts: int = 0,
+        http_status: int | None = None,
+        exception_class: str = "capi_relay.DeliveryFailure",
+    ) -> None:
+        """A replayed (record, platform) failed again: re-queue with replays + 1, or report at
+        the cap. The record finishes only once the broker acknowledged the re-queued copy."""
+        record = job.record
+        replays = record.replays + 1
+        if self.options.dry_run:
+            self.summary.count(slug, "would_fail")
+            self._report(job, slug, "would_fail", reason)
+            self._unit_finished(job)
+            return
+        if replays >= self.options.max_replays:
+            self.summary.count(slug, "capped")
+            self._report(
+                job, slug, "capped", f"failed on replay {replays} of {self.options.max_replays}: {reason}"
+            )
+            self._unit_finished(job)
+            return
+        letter = DeadLetter(
+            topic=record.source_topic,
+            partition=record.source_partition,
+            offset=record.source_offset,
+            key=record.key,
+            value=record.value,
+            headers=record.headers,
+            stage=stage,
+            platform=slug,
+            outcome=outcome,
+            reason=reason,
+            exception_class=exception_class,
+            attempts=record.attempts + attempts,
+            http_status=http_status,
+            error_code=code,
+            first_failure_ms=record.first_failure_ms,
+            last_failure_ms=int(time.time() * 1000),
+            event_id=job.event_id,
+            event_type=job.event_type,
+            replays=replays,
+        )
+        self.pending += 1
+        self.idle.clear()
+        task = asyncio.get_running_loop().create_task(self._requeue(job, slug, letter))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _requeue(self, job: Job, slug: str, letter: DeadLetter) -> None:
+        assert self.writer is not None
+        try:
+            await self.writer.write(letter)
+        finally:
+            self._release()
+        self.summary.count(slug, "requeued")
+        self._report(
+            job,
+            slug,
+            "requeued",
+            f"failed again ({letter.outcome}), replay {letter.replays}: {letter.reason}",
+        )
+        self._unit_finished(job)
+
+    def _report(self, job: Job, slug: str, kind: str, reason: str) -> None:
+        if kind in ("unroutable",):
+            self.summary.count(slug, kind)
+        self.summary.report(
+            Reported(kind, slug, job.event_id, job.record.partition, job.record.offset, reason)
+        )
+
+    def _release(self) -> None:
+        self.pending -= 1
+        if self.pending <= 0:
+            self.idle.set()
+
+    def _unit_finished(self, job: Job) -> None:
+        job.remaining -= 1
+        if job.remaining == 0:
+            self.tracker.done((self.topic, job.record.partition), job.record.offset)
+            self.summary.finished += 1
