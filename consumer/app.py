@@ -179,8 +179,7 @@ async def run_relay(
     engine = relay.engine
     loop = asyncio.get_running_loop()
     if install_signals:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, engine.stop)
+        install_stop_signals(loop, engine.stop)
     await relay.sender.start()
     ingest_task = loop.create_task(relay.ingester.run()) if relay.ingester is not None else None
     watcher: asyncio.Task[None] | None = None
@@ -212,7 +211,20 @@ async def run_relay(
             await relay.store.close()
         for slug, dispatcher in relay.dispatchers.items():
             metrics.CIRCUIT_STATE.labels(slug).set(int(dispatcher.circuit.state))
-        if install_signals:
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.remove_signal_handler(sig)
     return drained
+
+
+def install_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
+    """SIGTERM/SIGINT ask the engine to stop. Plain `signal.signal` handlers (not the loop's)
+    so they stay in place after the loop closes: a late second signal during the final commit
+    or interpreter exit is ignored instead of killing the process with a non-zero status."""
+
+    def handler(signum: int, _frame: object) -> None:
+        log.info("stop_signal", signal=signal.Signals(signum).name)
+        try:
+            loop.call_soon_threadsafe(stop)
+        except RuntimeError:
+            pass  # the loop is already closed: we are on the way out
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)

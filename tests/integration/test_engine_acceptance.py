@@ -34,10 +34,12 @@ def test_kill_minus_nine_loses_nothing(kafka_bootstrap: str, tmp_path: Path) -> 
     scenario.create_topics()
     scenario.produce(20_000, seed=21)
     faults = tmp_path / "faults.yaml"
+    # ~10% 5xx, ~2% permanent rejections and random latency on both; bursts of 429 with
+    # Retry-After on Google (Meta throttles with a body code and a minutes-long block instead).
     faults.write_text(
         "faults:\n"
-        "  '*': {error_5xx_rate: 0.1, throttle_rate: 0.03, retry_after_s: 1, reject_event_rate: 0.02,"
-        " latency_ms: 5, latency_jitter_ms: 40}\n"
+        "  '*': {error_5xx_rate: 0.1, reject_event_rate: 0.02, latency_ms: 5, latency_jitter_ms: 40}\n"
+        "  google: {throttle_rate: 0.05, retry_after_s: 1}\n"
     )
     rng = random.Random(5)
     with sandbox_process(faults_path=str(faults), seed=3) as sandbox:
