@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -11,15 +12,14 @@ from typing import Any
 
 import structlog
 
-from connectors.base import BatchLimits, Connector
+from connectors.base import Connector
 from connectors.registry import connector_class
 from consumer.codec import Codec
 from consumer.config import PlatformConfig, Settings
-from consumer.delivery.circuit import CircuitBreaker
-from consumer.delivery.credentials_api import CredentialsSource, StaticCredentials
+from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.dispatcher import PlatformDispatcher
+from consumer.delivery.factory import build_dispatchers, start_dispatchers
 from consumer.delivery.http import HttpSender
-from consumer.delivery.retry import RetryPolicy
 from consumer.engine import Engine, EngineLimits, EnricherLike
 from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DeadLetterWriter
@@ -43,17 +43,16 @@ def build_connectors(settings: Settings) -> dict[str, Connector]:
 
 
 def build_credentials(settings: Settings) -> CredentialsSource:
-    """Static tokens from the environment variables the config names (``token_env``)."""
-    env = {}
-    extra: dict[str, dict[str, str]] = {}
-    import os
+    """The credentials provider for every routed platform: static tokens from the environment
+    variables the config names (``token_env``), or OAuth refresh (``oauth``), plus extra
+    headers such as Google's developer token (``extra_env``). Invalid blocks fail at start."""
+    from consumer.delivery.credentials import CredentialsProvider, CredentialsSettings
 
-    for slug, pcfg in settings.platforms.items():
-        if pcfg.credentials.get("token_env"):
-            env[slug] = str(pcfg.credentials["token_env"])
-        extra_env = pcfg.credentials.get("extra_env") or {}
-        extra[slug] = {k: os.environ.get(str(v), "") for k, v in extra_env.items()}
-    return StaticCredentials(env=env, extra=extra)
+    blocks = {
+        slug: CredentialsSettings.model_validate(settings.platforms.get(slug, PlatformConfig()).credentials)
+        for slug in settings.routed_platforms()
+    }
+    return CredentialsProvider(blocks)
 
 
 def registry_client(settings: Settings) -> Any:
@@ -75,6 +74,7 @@ class Relay:
     dispatchers: dict[str, PlatformDispatcher]
     store: Any = None
     ingester: Any = None
+    broker_health: Any = None
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -104,40 +104,31 @@ def build_relay(
             built = build_enricher(settings.store, store)
             enricher = built
             ingester = CaptureIngester(
-                consumer_config(settings.kafka.bootstrap_servers, f"{settings.kafka.group_id}-click-ids",
-                                settings.consumer.commit_interval_ms, settings.kafka.extra),
-                settings.topics.click_ids, codec, store, on_keys_written=built.invalidate,
+                consumer_config(
+                    settings.kafka.bootstrap_servers,
+                    f"{settings.kafka.group_id}-click-ids",
+                    settings.consumer.commit_interval_ms,
+                    settings.kafka.extra,
+                ),
+                settings.topics.click_ids,
+                codec,
+                store,
+                on_keys_written=built.invalidate,
             )
     credentials = credentials or build_credentials(settings)
     sender = HttpSender()
-    retry = RetryPolicy(**settings.delivery.retry.model_dump())
     stats = stats or EngineStats()
     holder: dict[str, Engine] = {}
 
     def on_outcome(unit: Any, terminal: str, outcome: Any) -> None:
         holder["engine"]._on_outcome(unit, terminal, outcome)
 
-    dispatchers: dict[str, PlatformDispatcher] = {}
-    for slug, connector in connectors.items():
-        pcfg = settings.platforms.get(slug, PlatformConfig())
-        base = connector.limits
-        limits = BatchLimits(
-            max_events=min(pcfg.max_batch_events or base.max_events, base.max_events),
-            max_bytes=base.max_bytes,
-            linger_ms=pcfg.linger_ms if pcfg.linger_ms is not None else base.linger_ms,
-        )
-        sender.configure(slug, pcfg.max_connections, pcfg.timeout_s)
-        dispatcher = PlatformDispatcher(
-            connector, sender, credentials, on_outcome, retry,
-            CircuitBreaker(settings.delivery.circuit.failure_threshold, settings.delivery.circuit.cooldown_s),
-            limits,
-        )
-        dispatcher._max_concurrency = pcfg.max_connections
-        dispatchers[slug] = dispatcher
+    dispatchers = build_dispatchers(settings, connectors, connectors, sender, credentials, on_outcome)
     kafka = settings.kafka
-    producer_cfg = {"bootstrap.servers": kafka.bootstrap_servers, **{
-        k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))
-    }}
+    producer_cfg = {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
+    }
     dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)
     engine_ref: dict[str, Engine] = {}
 
@@ -150,12 +141,32 @@ def build_relay(
     def on_lost(tps: list[Any]) -> None:
         engine_ref["engine"].on_lost(tps)
 
+    from consumer.observability.kafka_health import BrokerHealth
+
+    broker_health = BrokerHealth()
+    source_extra: dict[str, Any] = {
+        "statistics.interval.ms": 5000,
+        "stats_cb": broker_health.on_statistics,
+        "error_cb": broker_health.on_error,
+        **kafka.extra,
+    }
     source = KafkaSource(
-        consumer_config(kafka.bootstrap_servers, kafka.group_id, settings.consumer.commit_interval_ms, kafka.extra),
-        list(settings.topics.events), on_assign, on_revoke, on_lost,
+        consumer_config(
+            kafka.bootstrap_servers, kafka.group_id, settings.consumer.commit_interval_ms, source_extra
+        ),
+        list(settings.topics.events),
+        on_assign,
+        on_revoke,
+        on_lost,
     )
     engine = Engine(
-        source, codec, connectors, dispatchers, settings.routing, dlq, enricher,
+        source,
+        codec,
+        connectors,
+        dispatchers,
+        settings.routing,
+        dlq,
+        enricher,
         EngineLimits(
             batch_size=settings.consumer.batch_size,
             max_in_flight_events=settings.delivery.max_in_flight_events,
@@ -165,7 +176,7 @@ def build_relay(
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
-    return Relay(engine, sender, settings, dispatchers, store, ingester)
+    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health)
 
 
 async def run_relay(
@@ -181,9 +192,12 @@ async def run_relay(
     if install_signals:
         install_stop_signals(loop, engine.stop)
     await relay.sender.start()
+    server = await _start_observability(relay)
+    start_dispatchers(relay.settings, relay.dispatchers)
     ingest_task = loop.create_task(relay.ingester.run()) if relay.ingester is not None else None
     watcher: asyncio.Task[None] | None = None
     if stop_when is not None:
+
         async def watch() -> None:
             while True:
                 await asyncio.sleep(0.2)
@@ -211,7 +225,26 @@ async def run_relay(
             await relay.store.close()
         for slug, dispatcher in relay.dispatchers.items():
             metrics.CIRCUIT_STATE.labels(slug).set(int(dispatcher.circuit.state))
+        if server is not None:
+            await server.stop()
     return drained
+
+
+async def _start_observability(relay: Relay) -> Any:
+    """/metrics, /healthz and /readyz, if a port is configured (kept up through the drain)."""
+    obs = relay.settings.observability
+    if obs.http_port is None:
+        return None
+    from consumer.observability.gauges import refresh_circuit_gauges
+    from consumer.observability.kafka_health import EngineReadiness
+    from consumer.observability.server import start_observability_server
+
+    return await start_observability_server(
+        obs.http_host,
+        obs.http_port,
+        EngineReadiness(relay.engine, relay.broker_health),
+        before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
+    )
 
 
 def install_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
@@ -221,10 +254,9 @@ def install_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], Non
 
     def handler(signum: int, _frame: object) -> None:
         log.info("stop_signal", signal=signal.Signals(signum).name)
-        try:
+        # RuntimeError: the loop is already closed, we are on the way out
+        with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(stop)
-        except RuntimeError:
-            pass  # the loop is already closed: we are on the way out
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, handler)

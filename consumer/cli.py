@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from consumer.config import ConfigError, load_settings
@@ -42,8 +43,13 @@ def _cmd_produce_sample(args: argparse.Namespace) -> int:
         return 2
     bootstrap = args.bootstrap or settings.kafka.bootstrap_servers
     counts = produce_samples(
-        bootstrap, args.count, topics=settings.topics.events, registry_url=args.registry or settings.schema_registry.url,
-        seed=args.seed, captures=args.captures, capture_topic=settings.topics.click_ids,
+        bootstrap,
+        args.count,
+        topics=settings.topics.events,
+        registry_url=args.registry or settings.schema_registry.url,
+        seed=args.seed,
+        captures=args.captures,
+        capture_topic=settings.topics.click_ids,
     )
     print(json.dumps(counts))
     return 0
@@ -56,7 +62,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     from consumer.preview import InvalidEventError, preview_request
 
     try:
-        raw = sys.stdin.read() if args.file == "-" else open(args.file, encoding="utf-8").read()
+        raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
         event = json.loads(raw)
         if not isinstance(event, dict):
             raise InvalidEventError("the event must be a JSON object")
@@ -115,7 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--config", help="YAML configuration file (topics, registry)")
     ps.add_argument("--registry", help="Schema Registry URL (wire format); default plain Avro")
     ps.add_argument("--seed", type=int, default=7)
-    ps.add_argument("--captures", type=int, default=0, help="also publish N click-ID captures for pooled users")
+    ps.add_argument(
+        "--captures", type=int, default=0, help="also publish N click-ID captures for pooled users"
+    )
     ps.set_defaults(func=_cmd_produce_sample)
 
     pv = sub.add_parser("preview", help="print the request a platform would receive for one event")

@@ -135,7 +135,9 @@ class Codec:
         except Exception as exc:
             status = getattr(exc, "http_status_code", None)
             if status == 404:
-                raise DecodeError("unknown_schema_id", f"schema id {schema_id} is not in the registry") from None
+                raise DecodeError(
+                    "unknown_schema_id", f"schema id {schema_id} is not in the registry"
+                ) from None
             raise RegistryUnavailableError(f"schema registry lookup of id {schema_id} failed: {exc}") from exc
         schema_str = registered.schema_str
         try:
@@ -144,12 +146,17 @@ class Codec:
             full = name if "." in name else f"{writer_json.get('namespace', '')}.{name}"
             event_type = self._record_types.get(full)
             if event_type is None:
-                raise DecodeError("schema_mismatch", f"schema id {schema_id} is record {full!r}, not an event of the contract")
+                raise DecodeError(
+                    "schema_mismatch",
+                    f"schema id {schema_id} is record {full!r}, not an event of the contract",
+                )
             writer = fastavro.parse_schema(writer_json)
         except DecodeError:
             raise
         except Exception as exc:
-            raise DecodeError("schema_mismatch", f"schema id {schema_id} is not a usable Avro schema: {exc}") from None
+            raise DecodeError(
+                "schema_mismatch", f"schema id {schema_id} is not a usable Avro schema: {exc}"
+            ) from None
         same = _canonical(schema_str) == _canonical(contract.schema_json(event_type))
         reader = None if same else contract.parsed_schema(event_type)
         info = _WriterInfo(event_type, writer, reader)

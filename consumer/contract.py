@@ -88,9 +88,7 @@ def _inline(node: Any, namespace: str, defined: set[str]) -> Any:
 def _inline_children(node: dict[str, Any], namespace: str, defined: set[str]) -> dict[str, Any]:
     out = dict(node)
     if "fields" in out:
-        out["fields"] = [
-            dict(f, type=_inline(f["type"], namespace, defined)) for f in out["fields"]
-        ]
+        out["fields"] = [dict(f, type=_inline(f["type"], namespace, defined)) for f in out["fields"]]
     if "items" in out:
         out["items"] = _inline(out["items"], namespace, defined)
     if "values" in out:
@@ -170,9 +168,7 @@ def complete_event(event: dict[str, Any]) -> dict[str, Any]:
     """
     event_type = event.get("type")
     if event_type not in EVENT_FILES:
-        raise ContractError(
-            f"'type' must be one of {', '.join(EVENT_FILES)}; got {event_type!r}"
-        )
+        raise ContractError(f"'type' must be one of {', '.join(EVENT_FILES)}; got {event_type!r}")
     schema = json.loads(schema_json(event_type))
     body = {k: v for k, v in event.items() if k != "type" and not k.startswith("_")}
     completed = _complete_record(schema, body)

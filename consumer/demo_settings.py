@@ -18,11 +18,13 @@ _IDS: dict[str, dict[str, Any]] = {
         "conversion_actions": {"purchase": "111111", "lead": "222222", "qualified": "333333"},
     },
     "tiktok": {"pixel_code": "CSANDBOX123"},
-    "linkedin": {"conversion_rules": {
-        "purchase": "urn:lla:llaPartnerConversion:1001",
-        "lead": "urn:lla:llaPartnerConversion:1002",
-        "qualified": "urn:lla:llaPartnerConversion:1003",
-    }},
+    "linkedin": {
+        "conversion_rules": {
+            "purchase": "urn:lla:llaPartnerConversion:1001",
+            "lead": "urn:lla:llaPartnerConversion:1002",
+            "qualified": "urn:lla:llaPartnerConversion:1003",
+        }
+    },
     "snap": {"pixel_id": "11111111-2222-3333-4444-555555555555"},
     "pinterest": {"ad_account_id": "549755885175"},
     "reddit": {"pixel_id": "t2_sandbox"},
@@ -38,8 +40,7 @@ def sandbox_platform_settings(slug: str, base_url: str) -> dict[str, Any]:
 def sandbox_platforms(base_url: str, slugs: list[str] | None = None) -> dict[str, Any]:
     """``platforms:`` config for the given slugs (default: all registered)."""
     return {
-        slug: {"settings": sandbox_platform_settings(slug, base_url)}
-        for slug in (slugs or list(CONNECTORS))
+        slug: {"settings": sandbox_platform_settings(slug, base_url)} for slug in (slugs or list(CONNECTORS))
     }
 
 

@@ -209,15 +209,29 @@ class Engine:
             if outcome.duplicate:
                 metrics.DUPLICATES_ACKED.labels(slug).inc()
             if ref.event_time_ms:
-                metrics.DELIVERY_LATENCY.labels(slug).observe(max(0.0, time.time() - ref.event_time_ms / 1000))
+                metrics.DELIVERY_LATENCY.labels(slug).observe(
+                    max(0.0, time.time() - ref.event_time_ms / 1000)
+                )
             self._unit_done(ref)
             return
         letter = DeadLetter(
-            topic=ref.topic, partition=ref.partition, offset=ref.offset, key=ref.key, value=ref.value,
-            headers=ref.headers, stage="deliver", platform=slug, outcome=terminal,
-            reason=outcome.reason or terminal, attempts=unit.attempts, http_status=unit.last_status,
-            error_code=outcome.code, first_failure_ms=unit.first_attempt_ms or None,
-            last_failure_ms=unit.last_attempt_ms or None, event_id=ref.event_id, event_type=ref.event_type,
+            topic=ref.topic,
+            partition=ref.partition,
+            offset=ref.offset,
+            key=ref.key,
+            value=ref.value,
+            headers=ref.headers,
+            stage="deliver",
+            platform=slug,
+            outcome=terminal,
+            reason=outcome.reason or terminal,
+            attempts=unit.attempts,
+            http_status=unit.last_status,
+            error_code=outcome.code,
+            first_failure_ms=unit.first_attempt_ms or None,
+            last_failure_ms=unit.last_attempt_ms or None,
+            event_id=ref.event_id,
+            event_type=ref.event_type,
         )
         self._spawn(self._dead_letter(ref, letter))
 
@@ -237,8 +251,7 @@ class Engine:
     async def run(self) -> None:
         """Consume until `stop()` is called, then stop fetching and return (see `drain`)."""
         for dispatcher in self._dispatchers.values():
-            dispatcher_conc = getattr(dispatcher, "_max_concurrency", 8)
-            dispatcher.start(dispatcher_conc)
+            dispatcher.start(dispatcher.max_concurrency)  # no-op if the app already started it
         self._dlq.start()
         last_store = time.monotonic()
         while not self._stopping.is_set():
@@ -299,8 +312,14 @@ class Engine:
                 continue
             value = msg.value()
             ref = MessageRef(
-                topic=tp[0], partition=tp[1], offset=msg.offset(), key=msg.key(), value=value,
-                headers=list(msg.headers() or ()), size=len(value or b"") + 64, run=run,
+                topic=tp[0],
+                partition=tp[1],
+                offset=msg.offset(),
+                key=msg.key(),
+                value=value,
+                headers=list(msg.headers() or ()),
+                size=len(value or b"") + 64,
+                run=run,
             )
             self.tracker.add(tp, ref.offset)
             self._admit(ref)
@@ -324,12 +343,25 @@ class Engine:
             except DecodeError as exc:
                 metrics.DECODE_ERRORS.labels(exc.reason).inc()
                 ref.remaining = 1
-                self._spawn(self._dead_letter(ref, DeadLetter(
-                    topic=ref.topic, partition=ref.partition, offset=ref.offset, key=ref.key,
-                    value=ref.value, headers=ref.headers, stage="decode", platform=DECODE_PLATFORM,
-                    outcome="rejected", reason=str(exc), exception_class="capi_relay.DecodeError",
-                    error_code=exc.reason,
-                )))
+                self._spawn(
+                    self._dead_letter(
+                        ref,
+                        DeadLetter(
+                            topic=ref.topic,
+                            partition=ref.partition,
+                            offset=ref.offset,
+                            key=ref.key,
+                            value=ref.value,
+                            headers=ref.headers,
+                            stage="decode",
+                            platform=DECODE_PLATFORM,
+                            outcome="rejected",
+                            reason=str(exc),
+                            exception_class="capi_relay.DecodeError",
+                            error_code=exc.reason,
+                        ),
+                    )
+                )
                 return None
             except RegistryUnavailableError as exc:
                 log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
@@ -384,12 +416,27 @@ class Engine:
                 metrics.EXPIRED_EVENTS.labels(slug).inc()
             self.stats.count(slug, "rejected")
             metrics.DELIVERIES.labels(slug, "rejected").inc()
-            self._spawn(self._dead_letter(ref, DeadLetter(
-                topic=ref.topic, partition=ref.partition, offset=ref.offset, key=ref.key,
-                value=ref.value, headers=ref.headers, stage="map", platform=slug, outcome="rejected",
-                reason=reject.reason, exception_class="capi_relay.Reject", error_code=reject.code,
-                event_id=ref.event_id, event_type=ref.event_type,
-            )))
+            self._spawn(
+                self._dead_letter(
+                    ref,
+                    DeadLetter(
+                        topic=ref.topic,
+                        partition=ref.partition,
+                        offset=ref.offset,
+                        key=ref.key,
+                        value=ref.value,
+                        headers=ref.headers,
+                        stage="map",
+                        platform=slug,
+                        outcome="rejected",
+                        reason=reject.reason,
+                        exception_class="capi_relay.Reject",
+                        error_code=reject.code,
+                        event_id=ref.event_id,
+                        event_type=ref.event_type,
+                    ),
+                )
+            )
         for slug, item in units:
             metrics.MAPPED_EVENTS.labels(slug).inc()
             for key in item.match_keys:
@@ -408,7 +455,7 @@ class Engine:
         try:
             await asyncio.wait_for(self._idle.wait(), timeout=deadline_s)
             drained = True
-        except asyncio.TimeoutError:
+        except TimeoutError:
             drained = False
         self.store_finished()
         return drained

@@ -33,8 +33,21 @@ class EngineStats:
         platforms = sorted(set(self.outcomes) | set(self.dlq) | set(retries))
         rows = [("platform", "accepted", "retried", "dead-lettered")]
         for slug in platforms:
-            rows.append((slug, str(self.outcomes[slug].get("delivered", 0)), str(retries.get(slug, 0)), str(self.dlq.get(slug, 0))))
+            rows.append(
+                (
+                    slug,
+                    str(self.outcomes[slug].get("delivered", 0)),
+                    str(retries.get(slug, 0)),
+                    str(self.dlq.get(slug, 0)),
+                )
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        lines = ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))) for row in rows]
+        lines = [
+            "  ".join(
+                cell.ljust(w) if i == 0 else cell.rjust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+            for row in rows
+        ]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)

@@ -33,8 +33,14 @@ def produce_samples(
     codec = Codec(registry, topics)
     topic_for = {event_type: topic for topic, event_type in topics.items()}
     schema_ids = {t: codec.schema_id_for(t) for t in topic_for} if registry else {}
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "compression.type": "lz4",
-                         "enable.idempotence": True})
+    producer = Producer(
+        {
+            "bootstrap.servers": bootstrap,
+            "linger.ms": 20,
+            "compression.type": "lz4",
+            "enable.idempotence": True,
+        }
+    )
     now_ms = now_ms or int(time.time() * 1000)
     gen = SampleGenerator(seed=seed)
     capture_id = codec.schema_id_for("click_id_capture") if registry else None
@@ -45,7 +51,12 @@ def produce_samples(
     counts: Counter[str] = Counter()
     for event in gen.events(count, now_ms):
         event_type = event["type"]
-        _produce(producer, topic_for[event_type], event["event_id"], codec.encode(event, schema_ids.get(event_type)))
+        _produce(
+            producer,
+            topic_for[event_type],
+            event["event_id"],
+            codec.encode(event, schema_ids.get(event_type)),
+        )
         counts[event_type] += 1
     producer.flush(60)
     return {"captures": captures, **counts}

@@ -26,17 +26,35 @@ CITIES = (
 )
 USER_AGENTS = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Safari/605.1.15",
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0 Safari/537.36",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
 )
 STAGES = ("Marketing Qualified Lead", "Sales Qualified Lead", "Sales Accepted Lead")
 CLICK_ID_NAMES = (
-    "fbclid", "fbc", "fbp", "gclid", "gbraid", "wbraid", "ttclid", "ttp", "li_fat_id",
-    "sc_click_id", "sc_cookie1", "epik", "rdt_cid", "rdt_uuid", "msclkid",
+    "fbclid",
+    "fbc",
+    "fbp",
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "ttclid",
+    "ttp",
+    "li_fat_id",
+    "sc_click_id",
+    "sc_cookie1",
+    "epik",
+    "rdt_cid",
+    "rdt_uuid",
+    "msclkid",
 )
 
 
-def _token(rng: random.Random, n: int, alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") -> str:
+def _token(
+    rng: random.Random,
+    n: int,
+    alphabet: str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
 
 
@@ -100,14 +118,18 @@ class SampleGenerator:
             email = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         known = rng.random() < self.known_user_share
         return {
-            "external_id": self.user_id(rng.randrange(self.user_pool)) if known else f"anon-{uuid.UUID(int=rng.getrandbits(128))}",
+            "external_id": self.user_id(rng.randrange(self.user_pool))
+            if known
+            else f"anon-{uuid.UUID(int=rng.getrandbits(128))}",
             "anonymous_id": str(uuid.UUID(int=rng.getrandbits(128))),
             "session_id": None,
             "email": email,
             "phone": phone_fmt.format(rng.randint(0, 9999)) if rng.random() < 0.7 else None,
             "first_name": first,
             "last_name": last,
-            "date_of_birth": f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if rng.random() < 0.3 else None,
+            "date_of_birth": f"19{rng.randint(50, 99)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            if rng.random() < 0.3
+            else None,
             "gender": rng.choice(("f", "m", None)),
             "street": None,
             "city": city,
@@ -150,14 +172,22 @@ class SampleGenerator:
         event = self._common(now_ms)
         order_id = f"ORD-{self.seed}-{self._counter}"
         items: list[dict[str, Any]] = [
-            {"id": f"SKU-{rng.randint(1, 500)}", "quantity": rng.randint(1, 3),
-             "price": round(rng.uniform(5, 200), 2), "name": None, "category": None}
+            {
+                "id": f"SKU-{rng.randint(1, 500)}",
+                "quantity": rng.randint(1, 3),
+                "price": round(rng.uniform(5, 200), 2),
+                "name": None,
+                "category": None,
+            }
             for _ in range(rng.randint(1, 3))
         ]
         event.update(
-            type="purchase", event_id=order_id, order_id=order_id,
+            type="purchase",
+            event_id=order_id,
+            order_id=order_id,
             value=round(sum(i["price"] * i["quantity"] for i in items), 2),
-            currency=rng.choice(("EUR", "USD", "GBP")), items=items,
+            currency=rng.choice(("EUR", "USD", "GBP")),
+            items=items,
         )
         return event
 
@@ -166,8 +196,15 @@ class SampleGenerator:
         event = self._common(now_ms)
         event["context"]["page_url"] = "https://www.example.com/contact"
         lead_id = f"LEAD-{self.seed}-{self._counter}"
-        event.update(type="lead", event_id=lead_id, lead_id=lead_id, form_id="contact-form",
-                     platform_lead_id=None, value=None, currency=None)
+        event.update(
+            type="lead",
+            event_id=lead_id,
+            lead_id=lead_id,
+            form_id="contact-form",
+            platform_lead_id=None,
+            value=None,
+            currency=None,
+        )
         self._leads.append(event)
         if len(self._leads) > 5000:
             del self._leads[:1000]
@@ -183,10 +220,15 @@ class SampleGenerator:
         event["context"] = dict(lead["context"], action_source="SYSTEM_GENERATED", page_url=None)
         stage = rng.choice(STAGES)
         event.update(
-            type="qualified", event_id=f"{lead['lead_id']}-{stage.split()[0].lower()}-{self._counter}",
-            lead_id=lead["lead_id"], stage=stage,
-            lead_created_time=lead["event_time"], crm_name="Salesforce",
-            platform_lead_id=None, value=round(rng.uniform(50, 500), 2), currency="EUR",
+            type="qualified",
+            event_id=f"{lead['lead_id']}-{stage.split()[0].lower()}-{self._counter}",
+            lead_id=lead["lead_id"],
+            stage=stage,
+            lead_created_time=lead["event_time"],
+            crm_name="Salesforce",
+            platform_lead_id=None,
+            value=round(rng.uniform(50, 500), 2),
+            currency="EUR",
         )
         event["event_time"] = max(event["event_time"], lead["event_time"] + 1)
         return event
@@ -209,9 +251,16 @@ class SampleGenerator:
         return {
             "capture_id": str(uuid.UUID(int=rng.getrandbits(128))),
             "capture_time": now_ms - rng.randint(60_000, 86_400_000),
-            "external_id": self.user_id(n), "anonymous_id": None, "session_id": None,
-            "lead_id": None, "email_sha256": None, "click_ids": ids,
+            "external_id": self.user_id(n),
+            "anonymous_id": None,
+            "session_id": None,
+            "lead_id": None,
+            "email_sha256": None,
+            "click_ids": ids,
             "landing_url": f"https://shop.example.com/?fbclid={ids['fbclid']}",
-            "referrer_url": None, "cookie_domain": "example.com",
-            "ip_address": "198.51.100.7", "user_agent": USER_AGENTS[0], "site_id": None,
+            "referrer_url": None,
+            "cookie_domain": "example.com",
+            "ip_address": "198.51.100.7",
+            "user_agent": USER_AGENTS[0],
+            "site_id": None,
         }

@@ -251,6 +251,13 @@ class CredentialsProvider:
     def __repr__(self) -> str:
         return f"CredentialsProvider(platforms={sorted(self._settings)})"
 
+    def invalidate_nowait(self, slug: str, route: str = "") -> None:
+        """The dispatcher's synchronous hook after a 401: schedule the invalidation so the
+        next `get` for this platform refreshes first (see CredentialsSource)."""
+        import asyncio
+
+        asyncio.get_running_loop().create_task(self.invalidate(slug, route))
+
     async def get(self, slug: str, route: str = "") -> Credentials:
         """Credentials for one request to ``slug`` on ``route``; refreshes if due (single-flight)."""
         entry = self._entry(slug, route)

@@ -8,6 +8,7 @@ or whose circuit is open waits on its own; the other platforms' dispatchers are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections import deque
@@ -99,6 +100,11 @@ class PlatformDispatcher:
             self._wake.set()
 
     @property
+    def max_concurrency(self) -> int:
+        """Batches this dispatcher may have in flight at once."""
+        return self._max_concurrency
+
+    @property
     def pending(self) -> int:
         """Units queued, waiting to retry or being sent."""
         return self._queued + self._waiting_retry + self._sending
@@ -157,10 +163,8 @@ class PlatformDispatcher:
                 await asyncio.sleep(0)
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, wait))
-            except asyncio.TimeoutError:
-                pass
 
     def _gate_wait(self, now: float) -> float:
         return max(0.0, self._not_before - now)
@@ -196,9 +200,16 @@ class PlatformDispatcher:
                 unit = queue.popleft()
                 if self._retry.exhausted(unit.attempts, now - unit.created):
                     self._queued -= 1
-                    self._finish(unit, "exhausted", ItemOutcome(
-                        OutcomeKind.RETRY, reason=f"retry budget exhausted while {self.slug} was unavailable ({self.circuit.reason})",
-                        code="circuit_open"))
+                    self._finish(
+                        unit,
+                        "exhausted",
+                        ItemOutcome(
+                            OutcomeKind.RETRY,
+                            reason=f"retry budget exhausted while {self.slug} was unavailable"
+                            f" ({self.circuit.reason})",
+                            code="circuit_open",
+                        ),
+                    )
                 else:
                     keep.append(unit)
             queue.extend(keep)
@@ -225,7 +236,9 @@ class PlatformDispatcher:
             log.warning("credentials_unavailable", platform=self.slug, error=str(exc))
             self.circuit.record_failure("credentials")
             for unit in batch:
-                self._retry_later(unit, ItemOutcome(OutcomeKind.RETRY, reason="credentials unavailable", code="credentials"))
+                self._retry_later(
+                    unit, ItemOutcome(OutcomeKind.RETRY, reason="credentials unavailable", code="credentials")
+                )
             return
         request = self.connector.build_request(items, creds)
         response, seconds = await self._sender.send(self.slug, request)
@@ -243,10 +256,7 @@ class PlatformDispatcher:
             pass
         else:
             self.circuit.record_success()
-        if (
-            len(batch) > 1
-            and all(o.kind is OutcomeKind.REJECTED and o.batch_rejected for o in outcomes)
-        ):
+        if len(batch) > 1 and all(o.kind is OutcomeKind.REJECTED and o.batch_rejected for o in outcomes):
             metrics.SPLITS.labels(self.slug).inc()
             half = len(batch) // 2
             for part in (batch[:half], batch[half:]):

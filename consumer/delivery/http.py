@@ -45,12 +45,15 @@ class HttpSender:
             started = time.perf_counter()
             try:
                 async with self._session.request(
-                    request.method, request.url, data=request.body,
-                    headers=dict(request.headers), timeout=self._timeouts[platform],
+                    request.method,
+                    request.url,
+                    data=request.body,
+                    headers=dict(request.headers),
+                    timeout=self._timeouts[platform],
                 ) as resp:
                     body = await resp.read()
                     response = HttpResponse(resp.status, dict(resp.headers), body)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 response = HttpResponse(0, error="timeout")
             except aiohttp.ClientError as exc:
                 response = HttpResponse(0, error=f"{type(exc).__name__}: {exc}")

@@ -31,8 +31,8 @@ from consumer.app import build_connectors, build_credentials, registry_client
 from consumer.codec import Codec
 from consumer.config import Settings
 from consumer.delivery.credentials_api import CredentialsSource
+from consumer.delivery.factory import build_dispatchers, start_dispatchers
 from consumer.delivery.http import HttpSender
-from consumer.dlq_ops.delivery import build_dispatchers, start_dispatchers
 from consumer.dlq_ops.processor import RecordProcessor, ReplayOptions
 from consumer.dlq_ops.progress import Progress
 from consumer.dlq_ops.records import DlqReader

@@ -37,9 +37,25 @@ H_EVENT_TYPE = "capi.event_type"
 H_REPLAYS = "capi.replays"
 
 OUR_HEADERS = frozenset(
-    {H_TOPIC, H_PARTITION, H_OFFSET, H_STAGE, H_CLASS, H_MESSAGE, H_PLATFORM, H_OUTCOME, H_REASON,
-     H_ATTEMPTS, H_HTTP_STATUS, H_ERROR_CODE, H_FIRST_FAILURE, H_LAST_FAILURE, H_EVENT_ID,
-     H_EVENT_TYPE, H_REPLAYS}
+    {
+        H_TOPIC,
+        H_PARTITION,
+        H_OFFSET,
+        H_STAGE,
+        H_CLASS,
+        H_MESSAGE,
+        H_PLATFORM,
+        H_OUTCOME,
+        H_REASON,
+        H_ATTEMPTS,
+        H_HTTP_STATUS,
+        H_ERROR_CODE,
+        H_FIRST_FAILURE,
+        H_LAST_FAILURE,
+        H_EVENT_ID,
+        H_EVENT_TYPE,
+        H_REPLAYS,
+    }
 )
 
 
@@ -76,11 +92,19 @@ class DeadLetter:
             (k, v or b"") for k, v in self.headers if k not in OUR_HEADERS
         ]
         ours: dict[str, Any] = {
-            H_TOPIC: self.topic, H_PARTITION: self.partition, H_OFFSET: self.offset,
-            H_STAGE: self.stage, H_CLASS: self.exception_class, H_MESSAGE: self.reason[:1000],
-            H_PLATFORM: self.platform, H_OUTCOME: self.outcome, H_REASON: self.reason[:1000],
-            H_ATTEMPTS: self.attempts, H_FIRST_FAILURE: self.first_failure_ms or now,
-            H_LAST_FAILURE: self.last_failure_ms or now, H_REPLAYS: self.replays,
+            H_TOPIC: self.topic,
+            H_PARTITION: self.partition,
+            H_OFFSET: self.offset,
+            H_STAGE: self.stage,
+            H_CLASS: self.exception_class,
+            H_MESSAGE: self.reason[:1000],
+            H_PLATFORM: self.platform,
+            H_OUTCOME: self.outcome,
+            H_REASON: self.reason[:1000],
+            H_ATTEMPTS: self.attempts,
+            H_FIRST_FAILURE: self.first_failure_ms or now,
+            H_LAST_FAILURE: self.last_failure_ms or now,
+            H_REPLAYS: self.replays,
         }
         if self.http_status is not None:
             ours[H_HTTP_STATUS] = self.http_status
@@ -149,8 +173,11 @@ class DeadLetterWriter:
 
             try:
                 self._producer.produce(
-                    self._topic, value=letter.value, key=letter.key,
-                    headers=letter.kafka_headers(), on_delivery=on_delivery,
+                    self._topic,
+                    value=letter.value,
+                    key=letter.key,
+                    headers=letter.kafka_headers(),
+                    on_delivery=on_delivery,
                 )
             except BufferError:
                 self._producer.poll(0.05)

@@ -9,6 +9,7 @@ librdkafka commits stored offsets periodically, on revoke and on close.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -114,10 +115,9 @@ class KafkaSource:
         owned = set(self.assignment())
         todo = [TopicPartition(t, p, o) for (t, p), o in offsets.items() if (t, p) in owned]
         if todo:
-            try:
+            # KafkaException: revoked between the check and the call; its work is dropped
+            with contextlib.suppress(KafkaException):
                 self._consumer.store_offsets(offsets=todo)
-            except KafkaException:
-                pass  # partition revoked between the check and the call: its work is dropped
 
     def commit(self, offsets: Mapping[TP, int] | None = None) -> None:
         """Synchronously commit (the given offsets, or everything stored)."""

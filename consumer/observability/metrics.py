@@ -8,34 +8,79 @@ from prometheus_client import Counter, Gauge, Histogram
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 RTT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
-EVENTS_CONSUMED = Counter("capi_events_consumed_total", "Messages consumed, by topic and event type", ["topic", "type"])
-DECODE_ERRORS = Counter("capi_decode_errors_total", "Messages that could not be decoded, by reason", ["reason"])
+EVENTS_CONSUMED = Counter(
+    "capi_events_consumed_total", "Messages consumed, by topic and event type", ["topic", "type"]
+)
+DECODE_ERRORS = Counter(
+    "capi_decode_errors_total", "Messages that could not be decoded, by reason", ["reason"]
+)
 DELIVERIES = Counter(
     "capi_deliveries_total",
     "Terminal (event, platform) outcomes: delivered, rejected, exhausted, auth",
     ["platform", "outcome"],
 )
 DUPLICATES_ACKED = Counter(
-    "capi_platform_duplicates_total", "Events the platform reported as already received (counted as delivered)", ["platform"]
+    "capi_platform_duplicates_total",
+    "Events the platform reported as already received (counted as delivered)",
+    ["platform"],
 )
 DELIVERY_LATENCY = Histogram(
-    "capi_delivery_latency_seconds", "Event time to acceptance by the platform", ["platform"], buckets=LATENCY_BUCKETS
+    "capi_delivery_latency_seconds",
+    "Event time to acceptance by the platform",
+    ["platform"],
+    buckets=LATENCY_BUCKETS,
 )
-REQUEST_SECONDS = Histogram("capi_request_seconds", "HTTP round trip per request", ["platform"], buckets=RTT_BUCKETS)
-RETRIES = Counter("capi_retries_total", "Retry attempts scheduled, by platform and cause (retry, throttled)", ["platform", "cause"])
-THROTTLES = Counter("capi_throttles_total", "Throttling answers (429 or body-level rate limits)", ["platform"])
-SPLITS = Counter("capi_batch_splits_total", "Batches split and resent after a whole-batch rejection", ["platform"])
+REQUEST_SECONDS = Histogram(
+    "capi_request_seconds", "HTTP round trip per request", ["platform"], buckets=RTT_BUCKETS
+)
+RETRIES = Counter(
+    "capi_retries_total",
+    "Retry attempts scheduled, by platform and cause (retry, throttled)",
+    ["platform", "cause"],
+)
+THROTTLES = Counter(
+    "capi_throttles_total", "Throttling answers (429 or body-level rate limits)", ["platform"]
+)
+SPLITS = Counter(
+    "capi_batch_splits_total", "Batches split and resent after a whole-batch rejection", ["platform"]
+)
 CIRCUIT_STATE = Gauge("capi_circuit_state", "Circuit breaker: 0 closed, 1 open, 2 half-open", ["platform"])
-CIRCUIT_AUTH_OPEN = Gauge("capi_circuit_auth_open", "1 while the platform's circuit is open because of AUTH failures", ["platform"])
-DLQ_RECORDS = Counter("capi_dlq_records_total", "Dead-letter records written", ["platform", "stage", "reason"])
+CIRCUIT_AUTH_OPEN = Gauge(
+    "capi_circuit_auth_open", "1 while the platform's circuit is open because of AUTH failures", ["platform"]
+)
+DLQ_RECORDS = Counter(
+    "capi_dlq_records_total", "Dead-letter records written", ["platform", "stage", "reason"]
+)
 IN_FLIGHT_EVENTS = Gauge("capi_in_flight_events", "Messages consumed and not yet finished")
 IN_FLIGHT_BYTES = Gauge("capi_in_flight_bytes", "Bytes of messages consumed and not yet finished")
 PAUSED_PARTITIONS = Gauge("capi_paused_partitions", "Partitions paused for backpressure")
 ASSIGNED_PARTITIONS = Gauge("capi_assigned_partitions", "Partitions assigned to this instance")
-CONSUMER_LAG = Gauge("capi_consumer_lag", "Consumer lag per partition (librdkafka statistics)", ["topic", "partition"])
-ENRICH_LOOKUPS = Counter("capi_enrichment_lookups_total", "Click-ID store lookups by result (hit, miss, expired, error)", ["result"])
-MAPPED_EVENTS = Counter("capi_mapped_events_total", "Events mapped for a platform (denominator of match-key coverage)", ["platform"])
-MATCH_KEYS = Counter("capi_match_key_events_total", "Mapped events carrying a match key, by platform and key", ["platform", "key"])
-DROPPED_IDENTIFIERS = Counter("capi_dropped_identifiers_total", "Invalid identifiers left out of payloads", ["platform", "field"])
-EXPIRED_EVENTS = Counter("capi_events_outside_window_total", "Events older than the platform's window", ["platform"])
-LEDGER_FALLBACKS = Counter("capi_ledger_fallbacks_total", "Delivery-ledger outages during which events were sent without a check", ["op"])
+CONSUMER_LAG = Gauge(
+    "capi_consumer_lag", "Consumer lag per partition (librdkafka statistics)", ["topic", "partition"]
+)
+ENRICH_LOOKUPS = Counter(
+    "capi_enrichment_lookups_total",
+    "Click-ID store lookups by result (hit, miss, expired, error)",
+    ["result"],
+)
+MAPPED_EVENTS = Counter(
+    "capi_mapped_events_total",
+    "Events mapped for a platform (denominator of match-key coverage)",
+    ["platform"],
+)
+MATCH_KEYS = Counter(
+    "capi_match_key_events_total",
+    "Mapped events carrying a match key, by platform and key",
+    ["platform", "key"],
+)
+DROPPED_IDENTIFIERS = Counter(
+    "capi_dropped_identifiers_total", "Invalid identifiers left out of payloads", ["platform", "field"]
+)
+EXPIRED_EVENTS = Counter(
+    "capi_events_outside_window_total", "Events older than the platform's window", ["platform"]
+)
+LEDGER_FALLBACKS = Counter(
+    "capi_ledger_fallbacks_total",
+    "Delivery-ledger outages during which events were sent without a check",
+    ["op"],
+)

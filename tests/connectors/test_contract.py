@@ -49,6 +49,7 @@ CONTRACT_SETTINGS: dict[str, dict[str, Any]] = {
         "customer_id": "1234567890",
         "conversion_actions": {"purchase": "111111", "lead": "222222", "qualified": "333333"},
     },
+    "linkedin": {"conversion_rules": {"purchase": "1", "lead": "2", "qualified": "3"}},
 }
 
 

@@ -61,13 +61,17 @@ class Scenario:
         ``poison_every`` good ones."""
         codec = Codec(None, self.topics)
         topic_for = {t: name for name, t in self.topics.items()}
-        producer = Producer({"bootstrap.servers": self.bootstrap, "linger.ms": 20, "enable.idempotence": True})
+        producer = Producer(
+            {"bootstrap.servers": self.bootstrap, "linger.ms": 20, "enable.idempotence": True}
+        )
         now = int(time.time() * 1000)
         for i, event in enumerate(SampleGenerator(seed=seed).events(count, now)):
             self.produced[event["event_id"]] = event["type"]
             _produce(producer, topic_for[event["type"]], event["event_id"].encode(), codec.encode(event))
             if poison_every and (i + 1) % poison_every == 0:
-                _produce(producer, topic_for[event["type"]], b"poison", b"\x00not avro at all " + os.urandom(8))
+                _produce(
+                    producer, topic_for[event["type"]], b"poison", b"\x00not avro at all " + os.urandom(8)
+                )
                 self.poison += 1
         assert producer.flush(60) == 0
 
@@ -85,7 +89,9 @@ class Scenario:
         for slug in platforms:
             config["platforms"][slug]["credentials"] = {"token_env": "CAPI_SANDBOX_TOKEN"}
         if "google" in platforms:
-            config["platforms"]["google"]["credentials"]["extra_env"] = {"developer-token": "CAPI_SANDBOX_DEV_TOKEN"}
+            config["platforms"]["google"]["credentials"]["extra_env"] = {
+                "developer-token": "CAPI_SANDBOX_DEV_TOKEN"
+            }
         _deep_update(config, overrides)
         return config
 
@@ -112,8 +118,14 @@ class Scenario:
         return all(committed.get(tp, -1) >= end for tp, end in ends.items())
 
     def dlq_records(self) -> list[dict[str, str]]:
-        consumer = Consumer({"bootstrap.servers": self.bootstrap, "group.id": f"{self.prefix}-dlq-{uuid.uuid4().hex[:4]}",
-                             "auto.offset.reset": "earliest", "enable.auto.commit": False})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": f"{self.prefix}-dlq-{uuid.uuid4().hex[:4]}",
+                "auto.offset.reset": "earliest",
+                "enable.auto.commit": False,
+            }
+        )
         _, high = consumer.get_watermark_offsets(TopicPartition(self.dlq, 0), timeout=10)
         consumer.assign([TopicPartition(self.dlq, 0, 0)])
         records: list[dict[str, str]] = []
@@ -138,7 +150,9 @@ class Verdict:
     reasons: Counter[str]
 
 
-def verify(scenario: Scenario, platforms: Iterable[str], events_by_platform: Mapping[str, list[dict[str, Any]]]) -> Verdict:
+def verify(
+    scenario: Scenario, platforms: Iterable[str], events_by_platform: Mapping[str, list[dict[str, Any]]]
+) -> Verdict:
     """Every produced event on every platform: accepted by the sandbox or in the DLQ with a reason."""
     records = scenario.dlq_records()
     dead = {(r.get(H_EVENT_ID, ""), r.get(H_PLATFORM, "")) for r in records if r.get(H_STAGE) != "decode"}
@@ -166,11 +180,15 @@ class RelayProcess:
         self.path = workdir / f"{name}.yaml"
         self.path.write_text(yaml.safe_dump(config))
         self.log = workdir / f"{name}.log"
-        env = dict(os.environ, CAPI_SANDBOX_TOKEN=SANDBOX_TOKEN, CAPI_SANDBOX_DEV_TOKEN=SANDBOX_DEVELOPER_TOKEN)
+        env = dict(
+            os.environ, CAPI_SANDBOX_TOKEN=SANDBOX_TOKEN, CAPI_SANDBOX_DEV_TOKEN=SANDBOX_DEVELOPER_TOKEN
+        )
         self._out = self.log.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "consumer.cli", "run", "--config", str(self.path)],
-            stdout=self._out, stderr=subprocess.STDOUT, env=env,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
     def kill(self) -> None:

@@ -35,15 +35,23 @@ def test_ten_thousand_events_roundtrip(kafka_bootstrap: str, new_topic, framing:
         value = codecs[event["type"]].encode(event, ids.get(event["type"]))
         while True:
             try:
-                producer.produce(topic, value=value, key=key.encode(), headers=[("type", event["type"].encode())])
+                producer.produce(
+                    topic, value=value, key=key.encode(), headers=[("type", event["type"].encode())]
+                )
                 break
             except BufferError:
                 producer.poll(0.1)
     assert producer.flush(60) == 0
     assert {e["type"] for e in sent.values()} == set(contract.EVENT_FILES)
 
-    consumer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": f"rt-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": kafka_bootstrap,
+            "group.id": f"rt-{uuid.uuid4().hex}",
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
     consumer.subscribe([topic])
     received: dict[str, dict] = {}
     partitions: set[int] = set()

@@ -23,8 +23,12 @@ TWO = ["meta", "google"]
 
 
 def _fast_retry() -> dict:
-    return {"delivery": {"retry": {"max_attempts": 10, "base_delay_s": 0.2, "max_delay_s": 3, "budget_s": 120},
-                         "circuit": {"failure_threshold": 50, "cooldown_s": 1}}}
+    return {
+        "delivery": {
+            "retry": {"max_attempts": 10, "base_delay_s": 0.2, "max_delay_s": 3, "budget_s": 120},
+            "circuit": {"failure_threshold": 50, "cooldown_s": 1},
+        }
+    }
 
 
 @pytest.mark.slow
@@ -56,13 +60,17 @@ def test_kill_minus_nine_loses_nothing(kafka_bootstrap: str, tmp_path: Path) -> 
         finally:
             final.stop_quietly()
         verdict = verify(scenario, TWO, {slug: sandbox.events(slug) for slug in TWO})
-    print(f"\nkill test: accepted={verdict.accepted} dead-lettered={verdict.dead_lettered} "
-          f"duplicates={verdict.duplicates} reasons={dict(verdict.reasons.most_common(5))}")
+    print(
+        f"\nkill test: accepted={verdict.accepted} dead-lettered={verdict.dead_lettered} "
+        f"duplicates={verdict.duplicates} reasons={dict(verdict.reasons.most_common(5))}"
+    )
     assert verdict.missing == []
     assert sum(verdict.dead_lettered.values()) > 0  # the 2% permanent rejections are there
 
 
-async def _run_in_process(scenario: Scenario, sandbox_url: str, platforms: list[str], expected: int, **overrides):
+async def _run_in_process(
+    scenario: Scenario, sandbox_url: str, platforms: list[str], expected: int, **overrides
+):
     settings = load_settings(**scenario.config(sandbox_url, platforms, **overrides))
     tokens, extra = sandbox_credentials(platforms)
     relay = build_relay(settings, credentials=StaticCredentials(tokens, extra=extra))
@@ -96,7 +104,9 @@ def test_sigterm_drains_exits_zero_and_restart_finishes(kafka_bootstrap: str, tm
         config = scenario.config(sandbox.base_url, TWO, consumer={"drain_deadline_s": 10})
         relay = RelayProcess(config, tmp_path, "first")
         try:
-            assert wait_until(lambda: sum(s.get("accepted_events", 0) for s in sandbox.stats().values()) > 500, 120)
+            assert wait_until(
+                lambda: sum(s.get("accepted_events", 0) for s in sandbox.stats().values()) > 500, 120
+            )
             code, seconds = relay.terminate(timeout=60)
         finally:
             relay.stop_quietly()
@@ -149,16 +159,23 @@ async def test_stalled_platform_pauses_within_bounds_and_others_flow(kafka_boots
     bound = 600
     async with running_sandbox() as sandbox:
         sandbox.set_faults("google", timeout_rate=1.0, timeout_hold_s=60)
-        settings = load_settings(**scenario.config(
-            sandbox.base_url, TWO,
-            delivery={"max_in_flight_events": bound, "retry": {"budget_s": 300, "base_delay_s": 0.2, "max_delay_s": 2},
-                      "circuit": {"failure_threshold": 3, "cooldown_s": 1}},
-            platforms={"google": {"timeout_s": 1.0}, "meta": {"timeout_s": 5.0}},
-        ))
+        settings = load_settings(
+            **scenario.config(
+                sandbox.base_url,
+                TWO,
+                delivery={
+                    "max_in_flight_events": bound,
+                    "retry": {"budget_s": 300, "base_delay_s": 0.2, "max_delay_s": 2},
+                    "circuit": {"failure_threshold": 3, "cooldown_s": 1},
+                },
+                platforms={"google": {"timeout_s": 1.0}, "meta": {"timeout_s": 5.0}},
+            )
+        )
         tokens, extra = sandbox_credentials(TWO)
         relay = build_relay(settings, credentials=StaticCredentials(tokens, extra=extra))
-        task = asyncio.create_task(run_relay(
-            relay, stop_when=lambda e: e.stats.messages_finished >= 6_000, install_signals=False))
+        task = asyncio.create_task(
+            run_relay(relay, stop_when=lambda e: e.stats.messages_finished >= 6_000, install_signals=False)
+        )
         await asyncio.sleep(10)
         meta_mid = sandbox.state.stats()["meta"]["accepted_events"]
         google_mid = sandbox.state.stats()["google"]["accepted_events"]

@@ -1,8 +1,7 @@
-"""Delivery parts for a replay: the same dispatcher, HTTP sender, retry policy and circuit
-breaker the relay uses, one dispatcher per platform the replay may target.
-
-Why not `build_relay`: that builds a whole engine around the event topics; a replay needs only
-the delivery half, fed from the dead-letter topic, with its own outcome callback.
+"""Building the delivery half — one configured dispatcher per platform over the shared HTTP
+sender, retry policy and circuit breakers. The relay (`consumer.app`) and the DLQ replay
+(`consumer.dlq_ops`) build it the same way, each with its own outcome callback; a replay builds
+dispatchers only for the platforms it may target.
 """
 
 from __future__ import annotations
