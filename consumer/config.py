@@ -66,6 +66,28 @@ class StoreSettings(_Strict):
     )
 
 
+class LedgerSettings(_Strict):
+    """The delivery ledger: skip (event, platform) pairs the platform already accepted.
+
+    ``backend`` None means the click-ID store's backend (and its SQLite file or Redis URL unless
+    overridden); ``ttl_days`` per platform, ``default_ttl_days`` for the rest."""
+
+    enabled: bool = True
+    backend: Literal["sqlite", "redis", "none"] | None = None
+    sqlite_path: str | None = None
+    redis_url: str | None = None
+    default_ttl_days: float = Field(7.0, gt=0)
+    ttl_days: dict[str, float] = Field(default_factory=dict)
+    flush_interval_ms: int = Field(100, ge=1)
+    flush_max_items: int = Field(500, ge=1)
+
+
+class ReceiptSettings(_Strict):
+    """Receipts: one record per terminal (event, platform) outcome on ``topics.receipts``."""
+
+    enabled: bool = True
+
+
 class RetrySettings(_Strict):
     """Per-event retry budget: attempts and wall time, whichever ends first."""
 
@@ -133,6 +155,8 @@ class Settings(BaseSettings):
     topics: TopicSettings = Field(default_factory=TopicSettings)
     schema_registry: SchemaRegistrySettings = Field(default_factory=SchemaRegistrySettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    receipts: ReceiptSettings = Field(default_factory=ReceiptSettings)
     routing: dict[str, list[str]] = Field(
         default_factory=lambda: {t: ["meta", "google", "tiktok"] for t in EVENT_TYPES}
     )
