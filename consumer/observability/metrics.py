@@ -84,3 +84,13 @@ LEDGER_FALLBACKS = Counter(
     "Delivery-ledger outages during which events were sent without a check",
     ["op"],
 )
+LEDGER_SKIPS = Counter(
+    "capi_ledger_skips_total",
+    "(event, platform) pairs not sent because the delivery ledger says the platform accepted them",
+    ["platform"],
+)
+RECEIPTS = Counter(
+    "capi_receipts_total",
+    "Receipts acknowledged by the broker, by platform and outcome",
+    ["platform", "outcome"],
+)
