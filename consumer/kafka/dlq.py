@@ -157,17 +157,21 @@ class DeadLetterWriter:
             self._producer.poll(0)
             await asyncio.sleep(0.005 if self._pending else 0.05)
 
-    async def write(self, letter: DeadLetter) -> None:
-        """Produce one record and wait for the broker's acknowledgement, retrying failures."""
+    async def write(self, letter: DeadLetter) -> tuple[int, int]:
+        """Produce one record and wait for the broker's acknowledgement, retrying failures.
+        Returns the record's (partition, offset) in the dead-letter topic (receipts and
+        `trace` point at it)."""
         delay = 0.1
         while True:
-            future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
 
-            def on_delivery(err: KafkaError | None, _msg: Any, fut: asyncio.Future[None] = future) -> None:
+            def on_delivery(
+                err: KafkaError | None, msg: Any, fut: asyncio.Future[tuple[int, int]] = future
+            ) -> None:
                 if fut.done():
                     return
                 if err is None:
-                    fut.set_result(None)
+                    fut.set_result((msg.partition(), msg.offset()))
                 else:
                     fut.set_exception(RuntimeError(str(err)))
 
@@ -185,9 +189,9 @@ class DeadLetterWriter:
                 continue
             self._pending += 1
             try:
-                await future
+                location = await future
                 self.written += 1
-                return
+                return location
             except RuntimeError:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
