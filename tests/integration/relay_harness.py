@@ -75,20 +75,20 @@ class Scenario:
                 self.poison += 1
         assert producer.flush(60) == 0
 
-    def config(self, sandbox_url: str, platforms: list[str], **overrides: Any) -> dict[str, Any]:
+    def config(self, sandbox_url: str, slugs: list[str], /, **overrides: Any) -> dict[str, Any]:
         """A relay config for this scenario against the sandbox."""
         config: dict[str, Any] = {
             "kafka": {"bootstrap_servers": self.bootstrap, "group_id": self.group},
             "topics": {"events": self.topics, "dlq": self.dlq, "click_ids": f"{self.prefix}.click-ids"},
             "store": {"backend": "none"},
-            "routing": {t: platforms for t in EVENT_TYPES},
-            "platforms": sandbox_platforms(sandbox_url, platforms),
+            "routing": {t: slugs for t in EVENT_TYPES},
+            "platforms": sandbox_platforms(sandbox_url, slugs),
             "observability": {"http_port": None, "log_format": "json"},
             "consumer": {"drain_deadline_s": 15, "commit_interval_ms": 500},
         }
-        for slug in platforms:
+        for slug in slugs:
             config["platforms"][slug]["credentials"] = {"token_env": "CAPI_SANDBOX_TOKEN"}
-        if "google" in platforms:
+        if "google" in slugs:
             config["platforms"]["google"]["credentials"]["extra_env"] = {
                 "developer-token": "CAPI_SANDBOX_DEV_TOKEN"
             }
