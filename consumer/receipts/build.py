@@ -1,0 +1,83 @@
+"""Receipt dicts from what the engine knows about one (message, platform) at its terminal outcome.
+
+Only names and codes go in: match keys and enrichment are key names, reasons are built from
+codes and our own messages (the same rule as dead-letter headers), never from field values.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+DlqLocation = tuple[str, int, int]
+"""(topic, partition, offset) of a dead-letter record."""
+
+
+def receipt_key(ref: Any) -> bytes:
+    """Kafka key: the event id, or ``topic-partition-offset`` for an undecodable message."""
+    if ref.event_id:
+        return str(ref.event_id).encode()
+    return f"{ref.topic}-{ref.partition}-{ref.offset}".encode()
+
+
+def build_receipt(
+    ref: Any,
+    platform: str,
+    outcome: str,
+    stage: str,
+    *,
+    unit: Any = None,
+    result: Any = None,
+    reason: str | None = None,
+    code: str | None = None,
+    dlq: DlqLocation | None = None,
+) -> dict[str, Any]:
+    """One receipt.
+
+    ``ref`` is the engine's message reference (topic, partition, offset, event id/type/time and
+    the enrichment's added key names), ``unit`` the dispatcher's unit (attempts, times, status,
+    the item's match keys) when the event reached delivery, ``result`` the platform's classified
+    answer (reason, code, trace id, duplicate flag)."""
+    item = getattr(unit, "item", None)
+    return {
+        "event_id": ref.event_id,
+        "event_type": ref.event_type,
+        "platform": platform,
+        "outcome": outcome,
+        "stage": stage,
+        "duplicate": bool(getattr(result, "duplicate", False)),
+        "attempts": int(getattr(unit, "attempts", 0) or 0),
+        "first_attempt_ms": getattr(unit, "first_attempt_ms", 0) or None,
+        "last_attempt_ms": getattr(unit, "last_attempt_ms", 0) or None,
+        "http_status": getattr(unit, "last_status", None),
+        "platform_ref": getattr(result, "platform_ref", None),
+        "reason": reason if reason is not None else (getattr(result, "reason", "") or None),
+        "code": code if code is not None else getattr(result, "code", None),
+        "match_keys": list(getattr(item, "match_keys", ()) or ()),
+        "enrichment_added": list(getattr(ref, "enriched", ()) or ()),
+        "event_time_ms": ref.event_time_ms,
+        "source_topic": ref.topic,
+        "source_partition": ref.partition,
+        "source_offset": ref.offset,
+        "dlq_topic": dlq[0] if dlq else None,
+        "dlq_partition": dlq[1] if dlq else None,
+        "dlq_offset": dlq[2] if dlq else None,
+        "receipt_time_ms": int(time.time() * 1000),
+    }
+
+
+def receipt_for_letter(
+    ref: Any, letter: Any, dlq: DlqLocation | None, unit: Any = None, result: Any = None
+) -> dict[str, Any]:
+    """The receipt of a dead-lettered (message, platform): decode, map or deliver stage."""
+    return build_receipt(
+        ref,
+        letter.platform,
+        letter.outcome,
+        letter.stage,
+        unit=unit,
+        result=result,
+        reason=letter.reason,
+        code=letter.error_code,
+        dlq=dlq,
+    )

@@ -1,0 +1,74 @@
+"""The receipt schema (`schemas/receipt.avsc`) and its two framings, like the events': plain
+Avro without a Schema Registry, the Confluent wire format (registered under ``<topic>-value``)
+with one."""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from functools import cache
+from typing import Any
+
+import fastavro
+
+from consumer import contract
+
+RECEIPT_FILE = "receipt.avsc"
+_HEADER = struct.Struct(">bI")
+
+
+@cache
+def receipt_schema_json() -> str:
+    """The schema as registered (self-contained: it uses no shared named types)."""
+    return (contract.SCHEMA_DIR / RECEIPT_FILE).read_text(encoding="utf-8")
+
+
+@cache
+def parsed_receipt_schema() -> Any:
+    """The parsed schema fastavro reads and writes with."""
+    return fastavro.parse_schema(json.loads(receipt_schema_json()))
+
+
+class ReceiptCodec:
+    """Encodes receipt dicts; ``registry`` (a Schema Registry client) switches to the wire format."""
+
+    def __init__(self, registry: Any = None, topic: str = "capi.receipts") -> None:
+        self._registry = registry
+        self._subject = f"{topic}-value"
+        self._schema_id: int | None = None
+
+    def _id(self) -> int:
+        if self._schema_id is None:
+            from confluent_kafka.schema_registry import Schema
+
+            self._schema_id = int(
+                self._registry.register_schema(self._subject, Schema(receipt_schema_json(), "AVRO"))
+            )
+        return self._schema_id
+
+    def encode(self, receipt: dict[str, Any]) -> bytes:
+        """One receipt dict -> bytes (missing optional fields take their defaults)."""
+        buf = io.BytesIO()
+        if self._registry is not None:
+            buf.write(_HEADER.pack(0, self._id()))
+        fastavro.schemaless_writer(buf, parsed_receipt_schema(), receipt)
+        return buf.getvalue()
+
+    def decode(self, value: bytes) -> dict[str, Any]:
+        """Bytes -> receipt dict; the wire format is detected when a registry is configured
+        (the writer schema is fetched by id, so older/newer receipt versions resolve)."""
+        if self._registry is None:
+            record = fastavro.schemaless_reader(io.BytesIO(value), parsed_receipt_schema(), None)
+            return _as_dict(record)
+        _magic, schema_id = _HEADER.unpack_from(value)
+        writer = fastavro.parse_schema(json.loads(self._registry.get_schema(schema_id).schema_str))
+        buf = io.BytesIO(value)
+        buf.seek(_HEADER.size)
+        return _as_dict(fastavro.schemaless_reader(buf, writer, parsed_receipt_schema()))
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    if not isinstance(record, dict):
+        raise ValueError("receipt did not decode to a record")
+    return record
