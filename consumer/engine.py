@@ -24,7 +24,10 @@ from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.kafka.offsets import TopicPartition as TP
+from consumer.ledger.guard import LedgerGuard
 from consumer.observability import metrics
+from consumer.receipts.build import build_receipt, receipt_for_letter
+from consumer.receipts.writer import ReceiptWriter
 
 log = structlog.get_logger("capi_relay.engine")
 
@@ -70,6 +73,7 @@ class MessageRef:
     event_type: str | None = None
     event_time_ms: int | None = None
     remaining: int = 0
+    enriched: tuple[str, ...] = ()  # click-ID kinds enrichment added (names, for receipts)
 
     @property
     def alive(self) -> bool:
@@ -103,8 +107,12 @@ class Engine:
         enricher: EnricherLike | None = None,
         limits: EngineLimits | None = None,
         stats: EngineStats | None = None,
+        ledger: LedgerGuard | None = None,
+        receipts: ReceiptWriter | None = None,
     ) -> None:
         self._source = source
+        self._ledger = ledger
+        self._receipts = receipts
         self._codec = codec
         self._connectors = dict(connectors)
         self._dispatchers = dict(dispatchers)
@@ -212,6 +220,12 @@ class Engine:
                 metrics.DELIVERY_LATENCY.labels(slug).observe(
                     max(0.0, time.time() - ref.event_time_ms / 1000)
                 )
+            if self._ledger is not None:
+                self._ledger.note(slug, unit.item.event_id)
+            if self._receipts is not None:
+                receipt = build_receipt(ref, slug, "delivered", "deliver", unit=unit, result=outcome)
+                self._receipts.emit(ref, receipt, lambda: self._unit_done(ref))
+                return
             self._unit_done(ref)
             return
         letter = DeadLetter(
@@ -233,13 +247,47 @@ class Engine:
             event_id=ref.event_id,
             event_type=ref.event_type,
         )
-        self._spawn(self._dead_letter(ref, letter))
+        self._spawn(self._dead_letter(ref, letter, unit, outcome))
 
-    async def _dead_letter(self, ref: MessageRef, letter: DeadLetter) -> None:
-        await self._dlq.write(letter)
+    async def _dead_letter(
+        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
+    ) -> None:
+        location = await self._dlq.write(letter)
         metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
         self.stats.dead_lettered(letter.platform)
+        if self._receipts is not None:
+            dlq = (self._dlq.topic, *location) if location else None
+            receipt = receipt_for_letter(ref, letter, dlq, unit, result)
+            self._receipts.emit(ref, receipt, lambda: self._unit_done(ref))
+            return
         self._unit_done(ref)
+
+    def _ledger_skip(self, unit: Unit) -> None:
+        """The ledger says the platform already accepted this event: finish without sending."""
+        ref: MessageRef = unit.ref
+        metrics.LEDGER_SKIPS.labels(unit.platform).inc()
+        self.stats.count(unit.platform, "delivered")
+        if self._receipts is not None:
+            receipt = build_receipt(
+                ref, unit.platform, "delivered", "ledger", unit=unit, reason="already accepted (ledger)"
+            )
+            self._receipts.emit(ref, receipt, lambda: self._unit_done(ref))
+            return
+        self._unit_done(ref)
+
+    async def _submit(self, units: list[Unit]) -> None:
+        """Hand units to their dispatchers, after one ledger lookup for the whole batch."""
+        accepted: dict[str, set[str]] = {}
+        if self._ledger is not None and units:
+            query: dict[str, list[str]] = {}
+            for unit in units:
+                query.setdefault(unit.platform, []).append(unit.item.event_id)
+            accepted = await self._ledger.lookup(query)
+        for unit in units:
+            if accepted and unit.item.event_id in accepted.get(unit.platform, ()):
+                self._ledger_skip(unit)
+            else:
+                self._dispatchers[unit.platform].submit(unit)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -253,6 +301,8 @@ class Engine:
         for dispatcher in self._dispatchers.values():
             dispatcher.start(dispatcher.max_concurrency)  # no-op if the app already started it
         self._dlq.start()
+        if self._receipts is not None:
+            self._receipts.start()
         last_store = time.monotonic()
         while not self._stopping.is_set():
             self._apply_backpressure()
@@ -331,8 +381,13 @@ class Engine:
         if self._enricher is not None:
             await self._enrich([e for _, e in decoded])
         now_ms = int(time.time() * 1000)
+        units: list[Unit] = []
         for ref, event in decoded:
-            self._route(ref, event, now_ms)
+            enrichment = event.get("_enrichment")
+            if enrichment:
+                ref.enriched = tuple(enrichment.get("added", ()))
+            self._route(ref, event, now_ms, units)
+        await self._submit(units)
 
     async def _decode(self, ref: MessageRef) -> dict[str, Any] | None:
         delay = 0.5
@@ -393,7 +448,7 @@ class Engine:
                 if not self._paused_for_backpressure:
                     self._source.resume(list(self.assigned))
 
-    def _route(self, ref: MessageRef, event: dict[str, Any], now_ms: int) -> None:
+    def _route(self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit]) -> None:
         platforms = self._routing.get(event["type"], ())
         units: list[tuple[str, Item]] = []
         rejects: list[tuple[str, Reject]] = []
@@ -443,8 +498,7 @@ class Engine:
                 metrics.MATCH_KEYS.labels(slug, key).inc()
             for dropped in item.dropped:
                 metrics.DROPPED_IDENTIFIERS.labels(slug, dropped).inc()
-            unit = Unit(ref=ref, item=item, size=ref.size, platform=slug)
-            self._dispatchers[slug].submit(unit)
+            out.append(Unit(ref=ref, item=item, size=ref.size, platform=slug))
 
     # -- shutdown --------------------------------------------------------------------------------
 
@@ -467,6 +521,8 @@ class Engine:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
+        if self._receipts is not None:
+            await self._receipts.close()  # acks that arrive now still finish their messages
         self.store_finished()
         try:
             self._source.commit()
@@ -474,3 +530,5 @@ class Engine:
             log.warning("final_commit_failed", error=str(exc))
         self._source.close()
         await self._dlq.close()
+        if self._ledger is not None:
+            await self._ledger.close()
