@@ -130,6 +130,7 @@ def build_relay(
         **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
     }
     dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)
+    ledger, receipts = build_ledger_and_receipts(settings, producer_cfg)
     engine_ref: dict[str, Engine] = {}
 
     def on_assign(tps: list[Any]) -> None:
@@ -173,10 +174,25 @@ def build_relay(
             max_in_flight_bytes=settings.delivery.max_in_flight_bytes,
         ),
         stats,
+        ledger=ledger,
+        receipts=receipts,
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
     return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health)
+
+
+def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
+    """The delivery-ledger guard and the receipt writer, each None when switched off."""
+    from consumer.ledger.factory import build_ledger_guard
+    from consumer.receipts.codec import ReceiptCodec
+    from consumer.receipts.writer import ReceiptWriter
+
+    receipts = None
+    if settings.receipts.enabled:
+        topic = settings.topics.receipts
+        receipts = ReceiptWriter(producer_cfg, topic, ReceiptCodec(registry_client(settings), topic))
+    return build_ledger_guard(settings), receipts
 
 
 async def run_relay(
