@@ -116,6 +116,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_false",
         help="do not look up stored click IDs (default: enrich like the relay)",
     )
+    replay.add_argument(
+        "--ignore-ledger",
+        dest="use_ledger",
+        action="store_false",
+        help="send even to platforms the delivery ledger says already accepted the event",
+    )
     replay.set_defaults(func=main, dlq_handler=_replay)
     return dlq
 
@@ -207,6 +213,7 @@ def _replay(args: argparse.Namespace) -> int:
         max_in_flight=args.max_in_flight,
         progress=args.progress,
         show=args.show,
+        use_ledger=args.use_ledger,
     )
     if args.rate is not None and args.rate <= 0:
         raise FilterError("--rate must be > 0")

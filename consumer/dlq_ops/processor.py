@@ -27,6 +27,8 @@ from consumer.engine import EnricherLike
 from consumer.enrich.store import StoreUnavailable
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
+from consumer.ledger.guard import LedgerGuard
+from consumer.observability import metrics
 
 log = structlog.get_logger("capi_relay.dlq_replay")
 
@@ -49,6 +51,7 @@ class ReplayOptions:
     drain_deadline_s: float | None = None
     poll_batch: int = 200
     commit_interval_s: float = 0.5
+    use_ledger: bool = True  # skip platforms the delivery ledger says already accepted the event
 
 
 @dataclass(eq=False)
@@ -92,6 +95,7 @@ class RecordProcessor:
         self.out = out
         self.dispatchers: dict[str, PlatformDispatcher] = {}
         self.writer: DeadLetterWriter | None = None
+        self.ledger: LedgerGuard | None = None
         self.pending = 0
         self.idle = asyncio.Event()
         self.idle.set()
@@ -144,10 +148,28 @@ class RecordProcessor:
                 decoded.append((job, event))
         if decoded and self.enricher is not None:
             await self._enrich([e for _, e in decoded])
+        accepted = await self._ledger_lookup(decoded)
         for job, event in decoded:
             if self.stopping:
                 return
-            await self._route(job, event)
+            await self._route(job, event, accepted)
+
+    def _targets(self, job: Job, event: dict[str, Any]) -> list[str]:
+        if job.record.platform == DECODE_PLATFORM:
+            return list(self.routing.get(event["type"], ()))
+        return [job.record.platform]
+
+    async def _ledger_lookup(self, decoded: list[tuple[Job, dict[str, Any]]]) -> dict[str, set[str]]:
+        """One delivery-ledger query for the batch: which targets already accepted which event."""
+        if self.ledger is None or not decoded:
+            return {}
+        query: dict[str, list[str]] = {}
+        for job, event in decoded:
+            event_id = event.get("event_id")
+            if event_id:
+                for slug in self._targets(job, event):
+                    query.setdefault(slug, []).append(str(event_id))
+        return await self.ledger.lookup(query)
 
     async def _enrich(self, events: list[dict[str, Any]]) -> None:
         """Add stored click IDs; a store outage waits and retries (like the relay), never skips."""
@@ -192,12 +214,11 @@ class RecordProcessor:
         job.event_type = event.get("type")
         return event
 
-    async def _route(self, job: Job, event: dict[str, Any]) -> None:
+    async def _route(
+        self, job: Job, event: dict[str, Any], accepted: dict[str, set[str]] | None = None
+    ) -> None:
         record = job.record
-        if record.platform == DECODE_PLATFORM:
-            targets = list(self.routing.get(event["type"], ()))
-        else:
-            targets = [record.platform]
+        targets = self._targets(job, event)
         job.remaining = len(targets)
         if not targets:
             job.remaining = 1
@@ -205,6 +226,13 @@ class RecordProcessor:
             return
         now_ms = int(time.time() * 1000)
         for slug in targets:
+            if accepted and event.get("event_id") in accepted.get(slug, ()):
+                # the platform already accepted this event (a redelivery got there first)
+                self.summary.count(slug, "already_accepted")
+                if not self.options.dry_run:
+                    metrics.LEDGER_SKIPS.labels(slug).inc()
+                self._unit_finished(job)
+                continue
             try:
                 mapped = self.connectors[slug].map_event(event, now_ms)
             except Exception as exc:  # a connector bug must not stop the replay
@@ -257,6 +285,8 @@ class RecordProcessor:
         job: Job = unit.ref
         self._release()
         if terminal == "delivered":
+            if self.ledger is not None:
+                self.ledger.note(unit.platform, unit.item.event_id)
             self.summary.count(unit.platform, "delivered")
             self._unit_finished(job)
             return

@@ -40,6 +40,7 @@ from consumer.dlq_ops.summary import ReplaySummary
 from consumer.engine import EnricherLike
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
+from consumer.ledger.guard import LedgerGuard
 
 __all__ = ["ReplayOptions", "ReplayUsageError", "Replayer", "run_replay"]
 
@@ -65,7 +66,9 @@ class Replayer:
         connectors: Mapping[str, Connector] | None = None,
         out: TextIO | None = None,
         err: TextIO | None = None,
+        ledger: LedgerGuard | None = None,
     ) -> None:
+        """``ledger`` defaults to the configured delivery ledger (``options.use_ledger``)."""
         if options.max_replays < 1:
             raise ReplayUsageError("--max-replays must be at least 1")
         self.settings = settings
@@ -109,6 +112,11 @@ class Replayer:
             self.commit_skipped,
             out or sys.stdout,
         )
+        if ledger is None and options.use_ledger:
+            from consumer.ledger.factory import build_ledger_guard
+
+            ledger = build_ledger_guard(settings)
+        self.proc.ledger = ledger
         self._force = asyncio.Event()
 
     # -- control ---------------------------------------------------------------------------------
@@ -224,6 +232,8 @@ class Replayer:
         for dispatcher in self.proc.dispatchers.values():
             await dispatcher.stop()
         await self.proc.cancel_background()
+        if self.proc.ledger is not None:
+            await self.proc.ledger.close()
         try:
             self._commit(reader)
         except Exception as exc:  # a failed final commit only means a rerun resends some records
@@ -252,10 +262,18 @@ async def run_replay(
     out: TextIO | None = None,
     err: TextIO | None = None,
     install_signals: bool = False,
+    ledger: LedgerGuard | None = None,
 ) -> ReplaySummary:
     """Build a `Replayer` and run it (optionally stopping on SIGINT/SIGTERM)."""
     replayer = Replayer(
-        settings, options, codec=codec, credentials=credentials, enricher=enricher, out=out, err=err
+        settings,
+        options,
+        codec=codec,
+        credentials=credentials,
+        enricher=enricher,
+        out=out,
+        err=err,
+        ledger=ledger,
     )
     loop = asyncio.get_running_loop()
     if install_signals:

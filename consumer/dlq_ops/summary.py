@@ -9,8 +9,8 @@ from typing import Any
 
 from consumer.dlq_ops.inspect import render_table
 
-COLUMNS = ("delivered", "expired", "requeued", "capped", "unroutable")
-DRY_COLUMNS = ("would_send", "expired", "would_fail")
+COLUMNS = ("delivered", "already_accepted", "expired", "requeued", "capped", "unroutable")
+DRY_COLUMNS = ("would_send", "already_accepted", "expired", "would_fail")
 FAILURE_KINDS = frozenset({"requeued", "capped", "unroutable"})
 MAX_REPORTED = 1000
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
