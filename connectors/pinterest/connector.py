@@ -25,16 +25,12 @@ from connectors.base import (
     ItemOutcome,
     Reject,
 )
+from connectors.hashed_user_data import number_text
 from connectors.pinterest.classify import classify as classify_response
 from connectors.pinterest.settings import Settings
 from connectors.pinterest.userdata import MATCHING_KEYS, build_user_data
 
 DAY_MS = 86_400_000
-
-
-def decimal_text(value: float) -> str:
-    """Pinterest's string-typed money fields ('129.99', '100') from a number."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 class PinterestConnector:
@@ -75,7 +71,8 @@ class PinterestConnector:
         if source == "APP" and event_type != "qualified":
             return Reject(
                 "Pinterest app events need app_android/app_ios and device data, which the event "
-                "contract does not carry", code="unsupported_action_source",
+                "contract does not carry",
+                code="unsupported_action_source",
             )
         user_data, keys, dropped = build_user_data(event, self.settings.default_phone_region)
         if not MATCHING_KEYS.intersection(keys):
@@ -108,8 +105,10 @@ class PinterestConnector:
             if len(language) == 2 and language.isalpha() and language.isascii():
                 payload["language"] = language
         site_id = context.get("site_id")
-        account = self._site_accounts.get(site_id, self.settings.ad_account_id) if site_id else (
-            self.settings.ad_account_id
+        account = (
+            self._site_accounts.get(site_id, self.settings.ad_account_id)
+            if site_id
+            else (self.settings.ad_account_id)
         )
         return Item(
             event_id=event["event_id"],
@@ -130,12 +129,12 @@ class PinterestConnector:
             if currency is None:
                 dropped.append("currency")
                 return {}
-            return {"currency": currency, "value": decimal_text(event["value"])}
+            return {"currency": currency, "value": number_text(event["value"])}
         if currency is None:
             return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
         data: dict[str, Any] = {
             "currency": currency,
-            "value": decimal_text(event["value"]),
+            "value": number_text(event["value"]),
             "order_id": event["order_id"],
         }
         lines = event.get("items") or ()
@@ -144,7 +143,7 @@ class PinterestConnector:
             for line in lines:
                 content: dict[str, Any] = {"id": line["id"], "quantity": int(line.get("quantity", 1))}
                 if line.get("price") is not None:
-                    content["item_price"] = decimal_text(line["price"])
+                    content["item_price"] = number_text(line["price"])
                 if line.get("name"):
                     content["item_name"] = line["name"]
                 if line.get("category"):

@@ -79,9 +79,7 @@ def classify(response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]
     code = _errors_code(body, str(status) if status >= 300 else "INVALID")
     index = body.get("event")
     if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n:
-        outcomes = [
-            ItemOutcome(OutcomeKind.RETRY, "batch failed for another event", "batch_failed")
-        ] * n
+        outcomes = [ItemOutcome(OutcomeKind.RETRY, "batch failed for another event", "batch_failed")] * n
         outcomes[index] = ItemOutcome(OutcomeKind.REJECTED, reason, code)
         return outcomes
     return [ItemOutcome(OutcomeKind.REJECTED, reason, code, batch_rejected=True)] * n
@@ -89,8 +87,11 @@ def classify(response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]
 
 def _from_logs(logs: list[Any], n: int, ok_status: bool) -> list[ItemOutcome]:
     """Per-event outcomes from the validate endpoint's ``event_logs``."""
-    outcomes: list[ItemOutcome] = [delivered() if ok_status else ItemOutcome(
-        OutcomeKind.RETRY, "batch failed for another event", "batch_failed")] * n
+    outcomes: list[ItemOutcome] = [
+        delivered()
+        if ok_status
+        else ItemOutcome(OutcomeKind.RETRY, "batch failed for another event", "batch_failed")
+    ] * n
     for position, entry in enumerate(logs):
         if not isinstance(entry, dict):
             continue

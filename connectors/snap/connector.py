@@ -24,16 +24,12 @@ from connectors.base import (
     ItemOutcome,
     Reject,
 )
+from connectors.hashed_user_data import number_text
 from connectors.snap.classify import classify as classify_response
 from connectors.snap.settings import Settings
 from connectors.snap.userdata import MATCHING_KEYS, build_user_data, ldu_options
 
 DAY_MS = 86_400_000
-
-
-def _number_text(value: float) -> str:
-    """Snap's string-typed content fields ('2', '64.99') from a number."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
 class SnapConnector:
@@ -76,8 +72,8 @@ class SnapConnector:
         source = context.get("action_source") or "OTHER"
         if source == "APP" and event_type != "qualified":
             return Reject(
-                "Snap app events go to a Snap App ID with app_data, which the event contract "
-                "does not carry", code="unsupported_action_source",
+                "Snap app events go to a Snap App ID with app_data, which the event contract does not carry",
+                code="unsupported_action_source",
             )
         user_data, keys, dropped = build_user_data(event, self.settings.default_phone_region)
         if not MATCHING_KEYS.intersection(keys):
@@ -135,7 +131,7 @@ class SnapConnector:
             for line in lines:
                 content: dict[str, Any] = {"id": line["id"], "quantity": str(line.get("quantity", 1))}
                 if line.get("price") is not None:
-                    content["item_price"] = _number_text(line["price"])
+                    content["item_price"] = number_text(line["price"])
                 contents.append(content)
             data["content_ids"] = [line["id"] for line in lines]
             data["contents"] = contents

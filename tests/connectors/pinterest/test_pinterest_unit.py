@@ -8,7 +8,7 @@ import pytest
 
 from connectors.base import Credentials, HttpResponse, Item, OutcomeKind
 from connectors.pinterest import PinterestConnector, Settings
-from connectors.pinterest.connector import decimal_text
+from connectors.hashed_user_data import number_text as decimal_text
 from consumer.contract import complete_event
 from consumer.sample import SampleGenerator
 
