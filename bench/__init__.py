@@ -1,0 +1,1 @@
+"""capi-relay benchmarks: `python -m bench.relay_bench` (see docs/benchmarks.md)."""

@@ -1,0 +1,249 @@
+"""capi-relay end-to-end benchmark: one command, three measurements side by side in one run.
+
+    python -m bench.relay_bench [--events N] [--out FILE] [--skip-rss] [--backlog N]
+
+It starts a local Kafka broker (or uses ``$KAFKA_BOOTSTRAP_SERVERS``) and the platform sandbox
+as a separate process with 50 ms response latency for Meta, Google and TikTok, pre-produces N
+mixed events (about 30% of them find click IDs in the pre-loaded SQLite store), then measures:
+
+  (a) ceiling  — consume + decode only, in this process;
+  (b) relay    — the real `build_relay` + `run_relay` path in a child process (enrichment,
+                 fan-out to the 3 platforms), until every event is finished and committed;
+  (c) naive    — decode and POST synchronously, one request per event per platform
+                 (time-boxed, extrapolated to events/s);
+
+plus end-to-end latency at a fixed offered load (paced producer) and, unless ``--skip-rss``,
+the relay's peak RSS while it works through a large backlog. See docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.phases import measure_ceiling, measure_naive
+from bench.procfs import cpu_seconds
+from bench.relay_run import PLATFORMS, relay_config, start_relay
+from bench.workload import EventPool, EventProducer, TopicSet, create_topics, preload_captures
+from consumer.config import load_settings
+from sandbox.testing import SandboxProcessHandle, sandbox_process
+
+KEYS = (
+    "ceiling_eps",
+    "relay_eps",
+    "naive_eps",
+    "ratio_relay_ceiling",
+    "ratio_relay_naive",
+    "p50_ms",
+    "p99_ms",
+    "peak_rss_mb",
+    "cpu_s_per_1k",
+    "events",
+)
+
+
+def say(message: str) -> None:
+    """Progress on stderr (stdout carries the figures)."""
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def broker() -> Iterator[str]:
+    """``$KAFKA_BOOTSTRAP_SERVERS`` if set, else a throwaway local broker."""
+    external = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if external:
+        yield external
+        return
+    from consumer.devtools.kafka_local import LocalKafka
+
+    with LocalKafka() as kafka:
+        yield kafka.bootstrap_servers
+
+
+class Bench:
+    """One benchmark run: shared broker, sandbox, event pool and click-ID store."""
+
+    def __init__(
+        self, args: argparse.Namespace, bootstrap: str, sandbox: SandboxProcessHandle, workdir: Path
+    ) -> None:
+        self.args = args
+        self.bootstrap = bootstrap
+        self.sandbox = sandbox
+        self.workdir = workdir
+        self.run_id = uuid.uuid4().hex[:6]
+        self.pool = EventPool()
+        self.sqlite_path = str(workdir / "click-ids.db")
+        self.figures: dict[str, Any] = {"events": args.events}
+        self.details: dict[str, Any] = {}
+
+    def topics(self, phase: str) -> TopicSet:
+        """Fresh topics for one phase, created with the configured partitions."""
+        topics = TopicSet.named(f"bench-{self.run_id}-{phase}")
+        create_topics(self.bootstrap, topics, self.args.partitions)
+        return topics
+
+    def config(self, topics: TopicSet, group: str) -> dict[str, Any]:
+        """The relay config for a phase."""
+        return relay_config(
+            self.bootstrap, self.sandbox.base_url, topics, group, self.sqlite_path, self.args.max_connections
+        )
+
+    def throughput(self) -> None:
+        """(a), (b) and (c) on the same pre-produced topics."""
+        n = self.args.events
+        say(f"pre-loading {preload_captures(self.sqlite_path, self.pool)} click-ID captures")
+        topics = self.topics("tp")
+        started = time.monotonic()
+        EventProducer(self.bootstrap, topics, self.pool).produce_many(n, f"tp{self.run_id}")
+        say(f"produced {n} events in {time.monotonic() - started:.1f} s")
+
+        ceiling = measure_ceiling(self.bootstrap, topics.events, n)
+        say(f"(a) ceiling: {ceiling.events} decoded in {ceiling.seconds:.2f} s = {ceiling.eps:,.0f}/s")
+
+        wrap = None
+        if self.args.profile:  # .svg: flame graph; anything else: collapsed stacks (text)
+            fmt = "flamegraph" if self.args.profile.endswith(".svg") else "raw"
+            wrap = ["py-spy", "record", "-r", "50", "-f", fmt, "-o", self.args.profile, "--"]
+        sandbox_cpu = cpu_seconds(self.sandbox.process.pid)
+        run = start_relay(self.config(topics, "bench-relay"), self.workdir, "throughput", n, wrap=wrap)
+        result = run.wait(self.args.relay_timeout)
+        sandbox_cpu = cpu_seconds(self.sandbox.process.pid) - sandbox_cpu
+        relay_eps = result["finished"] / result["seconds"] if result["seconds"] > 0 else 0.0
+        say(f"(b) relay: {result['finished']} finished in {result['seconds']:.2f} s = {relay_eps:,.0f}/s")
+        stats = self.sandbox.stats()
+        accepted = {slug: stats[slug]["unique_events"] for slug in PLATFORMS}
+        say(f"    sandbox accepted (unique) {accepted}")
+
+        settings = load_settings(**self.config(topics, "bench-naive"))
+        naive = measure_naive(self.bootstrap, settings, PLATFORMS, n, self.args.naive_seconds)
+        say(f"(c) naive: {naive.events} in {naive.seconds:.2f} s = {naive.eps:,.1f}/s")
+
+        self.figures.update(
+            ceiling_eps=round(ceiling.eps, 1),
+            relay_eps=round(relay_eps, 1),
+            naive_eps=round(naive.eps, 1),
+            ratio_relay_ceiling=round(relay_eps / ceiling.eps, 3) if ceiling.eps else 0.0,
+            ratio_relay_naive=round(relay_eps / naive.eps, 1) if naive.eps else 0.0,
+            cpu_s_per_1k=round(result["cpu_seconds"] / max(1, result["finished"]) * 1000, 4),
+        )
+        self.details["throughput"] = {
+            "relay": result,
+            "sandbox_unique_accepted": accepted,
+            "ceiling": vars(ceiling),
+            "naive": vars(naive),
+            "relay_peak_rss_mb": round(run.peak_rss_mb, 1),
+            "sandbox_cpu_seconds": round(sandbox_cpu, 2),
+        }
+
+    def latency(self) -> None:
+        """End-to-end latency (event time = produce time -> accepted) at a paced offered load."""
+        rate, seconds = self.args.rate, self.args.latency_seconds
+        total = int(rate * seconds)
+        topics = self.topics("lat")
+        producer = EventProducer(self.bootstrap, topics, self.pool)
+        self.sandbox.reset()
+        run = start_relay(self.config(topics, "bench-latency"), self.workdir, "latency", total)
+        if not run.ready.wait(60):
+            raise RuntimeError("relay child did not get its partitions:\n" + "".join(run.lines[-40:]))
+        say(f"offering {rate:,.0f} events/s for {seconds:.0f} s")
+        produced = producer.produce_paced(rate, seconds, f"lat{self.run_id}")
+        result = run.wait(self.args.relay_timeout)
+        lat = {slug: self.sandbox.latency(slug) for slug in PLATFORMS}
+        stats = self.sandbox.stats()
+        google = lat["google"]  # Data Manager timestamps carry milliseconds (Meta/TikTok: seconds)
+        say(f"    latency google p50 {google['p50_ms']} ms, p99 {google['p99_ms']} ms, n={google['count']}")
+        self.figures.update(p50_ms=google["p50_ms"], p99_ms=google["p99_ms"])
+        self.details["latency"] = {
+            "offered_eps": rate,
+            "produced": produced,
+            "relay": result,
+            "per_platform": lat,
+            "sandbox_unique_accepted": {slug: stats[slug]["unique_events"] for slug in PLATFORMS},
+        }
+
+    def rss(self) -> None:
+        """Peak RSS while the relay works through a large backlog (backpressure, not buffering)."""
+        backlog = self.args.backlog
+        topics = self.topics("rss")
+        started = time.monotonic()
+        EventProducer(self.bootstrap, topics, self.pool).produce_many(
+            backlog,
+            f"rss{self.run_id}",
+            progress=lambda k: None if k % 200_000 else say(f"    backlog {k:,}"),
+        )
+        say(f"produced a backlog of {backlog:,} events in {time.monotonic() - started:.0f} s")
+        self.sandbox.reset()
+        target = min(backlog, self.args.rss_events)
+        run = start_relay(
+            self.config(topics, "bench-rss"), self.workdir, "rss", target, max_seconds=self.args.rss_seconds
+        )
+        result = run.wait(self.args.rss_seconds + self.args.relay_timeout)
+        peak = run.peak_rss_mb
+        say(f"    relay worked through {result['finished']:,} events; peak RSS {peak:.0f} MB")
+        self.figures["peak_rss_mb"] = round(peak, 1)
+        self.details["rss"] = {
+            "backlog": backlog,
+            "finished": result["finished"],
+            "seconds": result["seconds"],
+            "max_in_flight": result["max_in_flight"],
+            "pauses": result["pauses"],
+            "rss_samples_mb": [round(kb / 1024) for kb in run.rss_kb[:: max(1, len(run.rss_kb) // 60)]],
+        }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options (defaults: the full run documented in docs/benchmarks.md)."""
+    p = argparse.ArgumentParser(prog="python -m bench.relay_bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=200_000, help="events for (a), (b) and (c)")
+    p.add_argument("--out", help="write the figures as JSON to this file")
+    p.add_argument("--skip-rss", action="store_true", help="skip the large-backlog RSS phase")
+    p.add_argument("--backlog", type=int, default=1_000_000, help="backlog size for the RSS phase")
+    p.add_argument("--rss-events", type=int, default=200_000, help="stop the RSS phase after this many")
+    p.add_argument("--rss-seconds", type=float, default=120.0, help="... or after this many seconds")
+    p.add_argument("--rate", type=float, default=5000.0, help="offered load of the latency phase (events/s)")
+    p.add_argument("--latency-seconds", type=float, default=20.0, help="duration of the latency phase")
+    p.add_argument("--naive-seconds", type=float, default=20.0, help="time box of the naive baseline")
+    p.add_argument("--partitions", type=int, default=6, help="partitions per event topic")
+    p.add_argument("--max-connections", type=int, default=32, help="relay connections per platform")
+    p.add_argument("--latency-ms", type=float, default=50.0, help="sandbox response latency")
+    p.add_argument("--relay-timeout", type=float, default=900.0, help="give up on a relay phase after this")
+    p.add_argument("--profile", help="record a py-spy flame graph (SVG) of the relay in phase (b)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every phase, print the figures, write ``--out``."""
+    args = parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="capi-bench-") as tmp:
+        workdir = Path(tmp)
+        faults = {slug: {"latency_ms": args.latency_ms} for slug in PLATFORMS}
+        (workdir / "sandbox.yaml").write_text(yaml.safe_dump({"faults": faults}), encoding="utf-8")
+        with broker() as bootstrap, sandbox_process(workdir / "sandbox.yaml") as sandbox:
+            say(f"broker {bootstrap}, sandbox {sandbox.base_url} ({args.latency_ms:.0f} ms latency)")
+            bench = Bench(args, bootstrap, sandbox, workdir)
+            bench.throughput()
+            bench.latency()
+            if not args.skip_rss:
+                bench.rss()
+    figures = {key: bench.figures.get(key) for key in KEYS}
+    for key in KEYS:
+        print(f"{key:>20}  {figures[key]}")
+    if args.out:
+        report = {**figures, "details": bench.details}
+        Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
