@@ -19,6 +19,7 @@ from connectors.registry import CONNECTORS
 from consumer.app import build_relay, run_relay
 from consumer.config import load_settings
 from consumer.delivery.credentials_api import StaticCredentials
+from consumer.demo_settings import sandbox_credentials, sandbox_platforms
 from consumer.kafka.dlq import H_PLATFORM, H_STAGE
 from sandbox.testing import SandboxHandle, running_sandbox
 from tests.integration.relay_harness import EVENT_TYPES, Scenario, verify
@@ -31,26 +32,7 @@ PLATFORMS = ["meta", "google", "tiktok", "linkedin", "snap", "pinterest", "reddi
 
 def platform_settings(sbx: SandboxHandle) -> dict[str, dict[str, Any]]:
     """Every connector pointed at its sandbox stand-in, with ids in the platforms' own shapes."""
-    ids: dict[str, dict[str, Any]] = {
-        "meta": {"pixel_id": "1234567890"},
-        "google": {
-            "customer_id": "1234567890",
-            "conversion_actions": {"purchase": "111111", "lead": "222222", "qualified": "333333"},
-        },
-        "tiktok": {"pixel_code": "CSANDBOX123"},
-        "linkedin": {
-            "conversion_rules": {
-                "purchase": "urn:lla:llaPartnerConversion:1001",
-                "lead": "urn:lla:llaPartnerConversion:1002",
-                "qualified": "urn:lla:llaPartnerConversion:1003",
-            }
-        },
-        "snap": {"pixel_id": "11111111-2222-3333-4444-555555555555"},
-        "pinterest": {"ad_account_id": "549755885175"},
-        "reddit": {"pixel_id": "t2_sandbox"},
-        "microsoft": {"uet_tag_id": "187000000"},
-    }
-    return {slug: {"settings": {**ids[slug], "base_url": sbx.url_for(slug)}} for slug in PLATFORMS}
+    return sandbox_platforms(sbx.base_url, PLATFORMS)
 
 
 def test_every_platform_is_registered() -> None:
@@ -69,10 +51,8 @@ async def test_fanout_to_all_eight_platforms(kafka_bootstrap: str) -> None:
             "retry": {"max_attempts": 3, "base_delay_s": 0.1, "max_delay_s": 1, "budget_s": 30}
         }
         settings = load_settings(**config)
-        credentials = StaticCredentials(
-            dict.fromkeys(PLATFORMS, "sandbox-token"),
-            extra={"google": {"developer-token": "sandbox-dev-token"}},
-        )
+        tokens, extra = sandbox_credentials(PLATFORMS)
+        credentials = StaticCredentials(tokens, extra=extra)
         relay = build_relay(settings, credentials=credentials)
         await asyncio.wait_for(
             run_relay(relay, stop_when=lambda e: e.stats.messages_finished >= N, install_signals=False),
