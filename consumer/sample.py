@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from consumer.enrich.model import CLICK_ID_KINDS
+
 FIRST_NAMES = ("Mary", "John", "Valéry", "Aiko", "Lars", "Fatima", "José", "Chloé", "Ngozi", "Piotr")
 LAST_NAMES = ("Smith", "O'Neil", "García", "Müller", "Tanaka", "Nowak", "Dubois", "Okafor", "Rossi")
 DOMAINS = ("gmail.com", "example.com", "googlemail.com", "outlook.com", "shop.example.org")
@@ -31,23 +33,6 @@ USER_AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
 )
 STAGES = ("Marketing Qualified Lead", "Sales Qualified Lead", "Sales Accepted Lead")
-CLICK_ID_NAMES = (
-    "fbclid",
-    "fbc",
-    "fbp",
-    "gclid",
-    "gbraid",
-    "wbraid",
-    "ttclid",
-    "ttp",
-    "li_fat_id",
-    "sc_click_id",
-    "sc_cookie1",
-    "epik",
-    "rdt_cid",
-    "rdt_uuid",
-    "msclkid",
-)
 
 
 def _token(
@@ -60,7 +45,7 @@ def _token(
 
 def empty_click_ids() -> dict[str, str | None]:
     """A ClickIds record with every identifier absent."""
-    return dict.fromkeys(CLICK_ID_NAMES)
+    return dict.fromkeys(CLICK_ID_KINDS)
 
 
 def random_click_ids(rng: random.Random, now_ms: int) -> dict[str, str | None]:
