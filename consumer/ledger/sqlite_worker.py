@@ -26,9 +26,7 @@ MAX_SQL_VARS = 900
 class SqliteWorker:
     """Lazily opens ``path`` (WAL, ``synchronous=NORMAL``, ``schema`` applied) on its thread."""
 
-    def __init__(
-        self, path: str | Path, schema: str, *, label: str, busy_timeout_ms: int = 5000
-    ) -> None:
+    def __init__(self, path: str | Path, schema: str, *, label: str, busy_timeout_ms: int = 5000) -> None:
         self._path = str(path)
         self._schema = schema
         self._label = label
