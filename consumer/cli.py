@@ -159,6 +159,9 @@ def _extensions() -> list[Any]:
         found.append(dlq_parser)
     except ImportError:
         pass
+    from consumer.receipts.cli import add_parser as trace_parser
+
+    found.append(trace_parser)
     return found
 
 
