@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +40,8 @@ async def recording_proxy(upstream: str) -> AsyncIterator[tuple[str, list[dict[s
 
     async def forward(request: web.Request) -> web.Response:
         body = await request.read()
-        try:
+        with suppress(orjson.JSONDecodeError):
             bodies.append({"path": request.path, "json": orjson.loads(body)})
-        except orjson.JSONDecodeError:
-            pass
         async with session.request(
             request.method,
             upstream + request.path_qs,

@@ -10,15 +10,25 @@ import pytest
 from consumer.cli import main
 
 EVENT = {
-    "type": "purchase", "event_id": "ORD-1", "event_time": 1795075200000, "order_id": "ORD-1",
-    "value": 129.9, "currency": "EUR",
+    "type": "purchase",
+    "event_id": "ORD-1",
+    "event_time": 1795075200000,
+    "order_id": "ORD-1",
+    "value": 129.9,
+    "currency": "EUR",
     "user": {"email": " John_Smith@Gmail.com ", "phone": "(650) 555-1212"},
-    "context": {"action_source": "WEBSITE", "page_url": "https://shop.example.com/ok",
-                "ip_address": "203.0.113.7", "user_agent": "Mozilla/5.0"},
+    "context": {
+        "action_source": "WEBSITE",
+        "page_url": "https://shop.example.com/ok",
+        "ip_address": "203.0.113.7",
+        "user_agent": "Mozilla/5.0",
+    },
 }
 
 
-def test_preview_prints_the_request_with_tokens_redacted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_prints_the_request_with_tokens_redacted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "event.json"
     path.write_text(json.dumps(EVENT))
     assert main(["preview", "--platform", "meta", "--now", "2026-11-20T12:00:00Z", str(path)]) == 0
@@ -30,7 +40,9 @@ def test_preview_prints_the_request_with_tokens_redacted(tmp_path: Path, capsys:
     assert "john_smith" not in json.dumps(out).lower()
 
 
-def test_preview_invalid_event_exits_2_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_preview_invalid_event_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "event.json"
     path.write_text(json.dumps({"type": "purchase", "event_id": "x"}))
     assert main(["preview", "--platform", "tiktok", str(path)]) == 2

@@ -7,8 +7,8 @@ import orjson
 import pytest
 
 from connectors.base import Credentials, HttpResponse, Item, OutcomeKind
-from connectors.pinterest import PinterestConnector, Settings
 from connectors.hashed_user_data import number_text as decimal_text
+from connectors.pinterest import PinterestConnector, Settings
 from consumer.contract import complete_event
 from consumer.sample import SampleGenerator
 
