@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -69,6 +70,10 @@ class ReceiptCodec:
 
 
 def _as_dict(record: Any) -> dict[str, Any]:
+    """Timestamps back to epoch ms (fastavro turns timestamp-millis into datetimes)."""
     if not isinstance(record, dict):
         raise ValueError("receipt did not decode to a record")
+    for name, value in record.items():
+        if isinstance(value, datetime):
+            record[name] = int(value.timestamp() * 1000)
     return record
