@@ -3,7 +3,52 @@ alert rules (tests check that every metric an alert names is exported here)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge, Histogram
+from typing import Any
+
+import prometheus_client
+
+
+class _CachedLabels:
+    """``labels(...)`` memoised per label tuple. prometheus_client validates, stringifies and
+    takes a lock on every ``labels()`` call; the relay calls it ~25 times per event (consumed,
+    mapped, match keys, outcomes, latency), which profiled at ~15% of the relay's CPU. The
+    cache returns the same child object prometheus_client would; ``remove``/``clear`` drop it."""
+
+    def labels(self, *labelvalues: Any, **labelkwargs: Any) -> Any:
+        """The child for these label values (cached; keyword form is passed through)."""
+        if labelkwargs:
+            return super().labels(*labelvalues, **labelkwargs)  # type: ignore[misc]
+        cache: dict[tuple[Any, ...], Any] | None = getattr(self, "_capi_children", None)
+        if cache is None:
+            cache = {}
+            self._capi_children = cache
+        child = cache.get(labelvalues)
+        if child is None:
+            child = cache[labelvalues] = super().labels(*labelvalues)  # type: ignore[misc]
+        return child
+
+    def remove(self, *labelvalues: Any) -> None:
+        """Remove a child (and forget every cached one)."""
+        self._capi_children = {}
+        super().remove(*labelvalues)  # type: ignore[misc]
+
+    def clear(self) -> None:
+        """Remove every child (and the cache)."""
+        self._capi_children = {}
+        super().clear()  # type: ignore[misc]
+
+
+class Counter(_CachedLabels, prometheus_client.Counter):
+    """A prometheus_client Counter with cached label children."""
+
+
+class Gauge(_CachedLabels, prometheus_client.Gauge):
+    """A prometheus_client Gauge with cached label children."""
+
+
+class Histogram(_CachedLabels, prometheus_client.Histogram):
+    """A prometheus_client Histogram with cached label children."""
+
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 RTT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
