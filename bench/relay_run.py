@@ -109,9 +109,11 @@ def start_relay(
     expect: int,
     max_seconds: float = 600,
     wrap: list[str] | None = None,
+    cwd: Path | None = None,
 ) -> RelayRun:
     """Write the config and start ``python -m bench.relay_child`` on it (behind ``wrap``, e.g.
-    ``py-spy record -o relay.svg --``, to profile it)."""
+    ``py-spy record -o relay.svg --``, to profile it); ``cwd`` picks the source tree to run
+    (another checkout, for before/after comparisons)."""
     path = workdir / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     cmd = [sys.executable, "-m", "bench.relay_child", "--config", str(path), "--expect", str(expect)]
@@ -120,7 +122,7 @@ def start_relay(
     if wrap:
         cmd = [*wrap, *cmd]
     process = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=Path.cwd()
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=cwd or Path.cwd()
     )
     run = RelayRun(process)
     threading.Thread(target=run._read, daemon=True).start()
