@@ -361,13 +361,64 @@ def currency(value: str | None) -> str | None:
 
 def hashed(value: str | None, normalizer: Callable[[str], str | None]) -> str | None:
     """The value to send for a hashed identifier: a pre-hashed value passes through
-    (lowercased), anything else is normalised and SHA-256'd; ``None`` if missing or invalid."""
+    (lowercased), anything else is normalised and SHA-256'd; ``None`` if missing or invalid.
+
+    Memoised: one event's email, names and address reach every routed platform, so the same
+    (value, normaliser) pair is hashed up to once per platform. The shared normalisers of this
+    module are pure, so their results are cached by (value, normaliser); any other callable
+    (e.g. a lambda binding a region) is normalised each time and only its SHA-256 is cached."""
     if not value:
         return None
+    if normalizer in _PURE_NORMALIZERS:
+        return _hashed_pure(value, normalizer)
     already = prehashed(value)
     if already is not None:
         return already
     normalised = normalizer(value)
     if not normalised:
         return None
+    return _sha256_memo(normalised)
+
+
+_HASH_CACHE_SIZE = 16384  # ~3 MB; a few hundred events' identifiers across all platforms
+
+
+@functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
+def _sha256_memo(normalised: str) -> str:
     return sha256_hex(normalised)
+
+
+@functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
+def _hashed_pure(value: str, normalizer: Callable[[str], str | None]) -> str | None:
+    already = prehashed(value)
+    if already is not None:
+        return already
+    normalised = normalizer(value)
+    if not normalised:
+        return None
+    return _sha256_memo(normalised)
+
+
+# Single-argument normalisers of this module: pure functions of their input (cacheable).
+_PURE_NORMALIZERS: frozenset[Callable[[str], str | None]] = frozenset(
+    {
+        email,
+        email_google,
+        email_reddit,
+        name,
+        name_first5,
+        name_initial,
+        city,
+        country,
+        date_of_birth,
+        dob_day,
+        dob_month,
+        dob_year,
+        gender,
+        external_id,
+        phone_e164,  # called with one argument: the default region, still a pure function
+        phone_digits,
+        state,
+        postal_code,
+    }
+)
