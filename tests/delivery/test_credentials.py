@@ -223,14 +223,19 @@ async def test_generic_oauth2_failure_names_platform(endpoint: TokenEndpoint) ->
 
 
 async def test_service_account_jwt_grant(endpoint: TokenEndpoint, tmp_path: Path) -> None:
-    rsa = pytest.importorskip("rsa")
-    _public, private = rsa.newkeys(1024)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     key_file = tmp_path / "sa.json"
     key_file.write_text(json.dumps({
         "type": "service_account",
         "project_id": "p",
         "private_key_id": "k1",
-        "private_key": private.save_pkcs1().decode(),
+        "private_key": pem,
         "client_email": "relay@p.iam.gserviceaccount.com",
         "client_id": "1",
         "token_uri": endpoint.url,
