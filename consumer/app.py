@@ -207,6 +207,7 @@ async def run_relay(
     loop = asyncio.get_running_loop()
     if install_signals:
         install_stop_signals(loop, engine.stop)
+    await asyncio.to_thread(ensure_output_topics, relay.settings)
     await relay.sender.start()
     server = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
@@ -261,6 +262,20 @@ async def _start_observability(relay: Relay) -> Any:
         EngineReadiness(relay.engine, relay.broker_health),
         before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
     )
+
+
+def ensure_output_topics(settings: Settings) -> list[str]:
+    """The dead-letter topic, and the receipts topic when receipts are on, exist (or are made)."""
+    from consumer.kafka.topics import ensure_topics
+
+    kafka = settings.kafka
+    admin_cfg = {"bootstrap.servers": kafka.bootstrap_servers, **{
+        k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))
+    }}
+    topics = [settings.topics.dlq]
+    if settings.receipts.enabled:
+        topics.append(settings.topics.receipts)
+    return ensure_topics(admin_cfg, topics, create=settings.topics.create_missing)
 
 
 def install_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:

@@ -27,8 +27,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         configure_logging(settings.observability.log_format, settings.observability.log_level)
     except ImportError:
         pass
+    from consumer.kafka.topics import MissingTopicError
+
     relay = build_relay(settings)
-    asyncio.run(run_relay(relay))
+    try:
+        asyncio.run(run_relay(relay))
+    except MissingTopicError as exc:
+        print(f"capi-relay: {exc}", file=sys.stderr)
+        return 2
     print(relay.engine.stats.table(relay.retries()), file=sys.stderr)
     return 0
 

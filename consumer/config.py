@@ -37,6 +37,7 @@ class TopicSettings(_Strict):
     dlq: str = "capi.dlq"
     click_ids: str = "identity.click-ids"
     receipts: str = "capi.receipts"
+    create_missing: bool = True  # create missing DLQ/receipts topics at start (broker defaults)
 
     @field_validator("events")
     @classmethod
