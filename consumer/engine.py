@@ -80,6 +80,21 @@ class MessageRef:
         """False once the partition was revoked."""
         return self.run.alive
 
+    def dead_letter(self, **context: Any) -> DeadLetter:
+        """A dead-letter record for this message: its source position, original key, value and
+        headers, the event's id and type when known, plus the given failure context."""
+        return DeadLetter(
+            topic=self.topic,
+            partition=self.partition,
+            offset=self.offset,
+            key=self.key,
+            value=self.value,
+            headers=self.headers,
+            event_id=self.event_id,
+            event_type=self.event_type,
+            **context,
+        )
+
 
 @dataclass(slots=True)
 class EngineLimits:
@@ -228,13 +243,7 @@ class Engine:
                 return
             self._unit_done(ref)
             return
-        letter = DeadLetter(
-            topic=ref.topic,
-            partition=ref.partition,
-            offset=ref.offset,
-            key=ref.key,
-            value=ref.value,
-            headers=ref.headers,
+        letter = ref.dead_letter(
             stage="deliver",
             platform=slug,
             outcome=terminal,
@@ -244,8 +253,6 @@ class Engine:
             error_code=outcome.code,
             first_failure_ms=unit.first_attempt_ms or None,
             last_failure_ms=unit.last_attempt_ms or None,
-            event_id=ref.event_id,
-            event_type=ref.event_type,
         )
         self._spawn(self._dead_letter(ref, letter, unit, outcome))
 
@@ -401,13 +408,7 @@ class Engine:
                 self._spawn(
                     self._dead_letter(
                         ref,
-                        DeadLetter(
-                            topic=ref.topic,
-                            partition=ref.partition,
-                            offset=ref.offset,
-                            key=ref.key,
-                            value=ref.value,
-                            headers=ref.headers,
+                        ref.dead_letter(
                             stage="decode",
                             platform=DECODE_PLATFORM,
                             outcome="rejected",
@@ -474,21 +475,13 @@ class Engine:
             self._spawn(
                 self._dead_letter(
                     ref,
-                    DeadLetter(
-                        topic=ref.topic,
-                        partition=ref.partition,
-                        offset=ref.offset,
-                        key=ref.key,
-                        value=ref.value,
-                        headers=ref.headers,
+                    ref.dead_letter(
                         stage="map",
                         platform=slug,
                         outcome="rejected",
                         reason=reject.reason,
                         exception_class="capi_relay.Reject",
                         error_code=reject.code,
-                        event_id=ref.event_id,
-                        event_type=ref.event_type,
                     ),
                 )
             )
