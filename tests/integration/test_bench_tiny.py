@@ -1,0 +1,51 @@
+"""The benchmark command end to end with a tiny event count: correctness only, never timing.
+
+Why: `python -m bench.relay_bench` is how we back the performance claims; if it silently
+stopped delivering (a config drift, a renamed setting), its figures would be meaningless. This
+runs every phase but the 1M-event RSS one and asserts counts: every event accepted by each of
+the three platforms, the relay finished all of them, and the JSON carries every key.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bench import relay_bench
+
+pytestmark = pytest.mark.integration
+
+N = 300
+
+
+def test_tiny_benchmark_delivers_every_event(
+    kafka_bootstrap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    out = tmp_path / "bench.json"
+    args = ["--events", str(N), "--skip-rss", "--out", str(out), "--partitions", "2"]
+    args += ["--rate", "200", "--latency-seconds", "1", "--naive-seconds", "1", "--relay-timeout", "120"]
+    assert relay_bench.main(args) == 0
+
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert set(relay_bench.KEYS) <= set(report)
+    assert report["events"] == N
+    for key in ("ceiling_eps", "relay_eps", "naive_eps", "cpu_s_per_1k", "p50_ms", "p99_ms"):
+        assert report[key] is not None and report[key] >= 0, key
+    assert report["peak_rss_mb"] is None  # skipped
+
+    throughput = report["details"]["throughput"]
+    assert throughput["ceiling"]["events"] == N
+    assert throughput["relay"]["finished"] == N
+    assert throughput["sandbox_unique_accepted"] == {"meta": N, "google": N, "tiktok": N}
+    assert throughput["naive"]["events"] >= 1
+    assert throughput["naive"]["failed"] == 0
+
+    latency = report["details"]["latency"]
+    produced = latency["produced"]
+    assert produced == 200
+    assert latency["relay"]["finished"] == produced
+    assert latency["sandbox_unique_accepted"] == {"meta": produced, "google": produced, "tiktok": produced}
+    assert latency["per_platform"]["google"]["count"] == produced
