@@ -92,8 +92,12 @@ def classify(response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]
                 outcomes.append(ItemOutcome(OutcomeKind.REJECTED, why, label, platform_ref=ref))
             else:
                 outcomes.append(
-                    ItemOutcome(OutcomeKind.RETRY, "batch failed for another element", "batch_failed",
-                                platform_ref=ref)
+                    ItemOutcome(
+                        OutcomeKind.RETRY,
+                        "batch failed for another element",
+                        "batch_failed",
+                        platform_ref=ref,
+                    )
                 )
         return outcomes
     return [ItemOutcome(OutcomeKind.REJECTED, reason, label, batch_rejected=True, platform_ref=ref)] * n
@@ -106,8 +110,10 @@ def _success(body: Mapping[str, Any], n: int, ref: str | None) -> list[ItemOutco
         return [delivered(ref)] * n
     if len(elements) != n:
         outcome = ItemOutcome(
-            OutcomeKind.RETRY, f"LinkedIn answered {len(elements)} statuses for {n} elements",
-            "elements_mismatch", platform_ref=ref,
+            OutcomeKind.RETRY,
+            f"LinkedIn answered {len(elements)} statuses for {n} elements",
+            "elements_mismatch",
+            platform_ref=ref,
         )
         return [outcome] * n
     outcomes = []

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import orjson
 
 from connectors import normalize as nz
+from connectors.admission import admission_reject
 from connectors.base import (
     BatchLimits,
     ConnectorSettings,
@@ -67,13 +68,16 @@ class LinkedInConnector:
 
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One conversion event element for ``event``, or the reason it cannot go to LinkedIn."""
-        if event["consent"].get("ad_user_data") == "DENIED":
-            return Reject("consent denied (ad_user_data=DENIED)", code="consent_denied")
+        refused = admission_reject(
+            event,
+            now_ms,
+            window_ms=self._window_ms,
+            future_ms=self._future_ms,
+            too_old="event older than LinkedIn's 90-day window",
+        )
+        if refused is not None:
+            return refused
         event_time_ms = event["event_time"]
-        if now_ms - event_time_ms > self._window_ms:
-            return Reject("event older than LinkedIn's 90-day window", code="outside_window")
-        if event_time_ms - now_ms > self._future_ms:
-            return Reject("event_time is in the future", code="outside_window")
         event_type = event["type"]
         site_id = event["context"].get("site_id") or ""
         route = site_id if site_id in self._rules else ""
@@ -84,9 +88,7 @@ class LinkedInConnector:
             return Reject(f"no LinkedIn {mode}.{event_type} configured", code="not_configured")
         user, keys, dropped = self._user(event)
         if not user["userIds"]:
-            return Reject(
-                "no identifier LinkedIn matches on (email or li_fat_id)", code="no_identifiers"
-            )
+            return Reject("no identifier LinkedIn matches on (email or li_fat_id)", code="no_identifiers")
         payload: dict[str, Any] = {
             "conversion": rule,
             "conversionHappenedAt": event_time_ms,

@@ -68,8 +68,9 @@ def classify(response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]
         return [
             ItemOutcome(OutcomeKind.REJECTED, f"Microsoft: {located[i][1]}", located[i][0], platform_ref=ref)
             if i in located
-            else ItemOutcome(OutcomeKind.RETRY, "batch refused for another event; resend", RESEND,
-                             platform_ref=ref)
+            else ItemOutcome(
+                OutcomeKind.RETRY, "batch refused for another event; resend", RESEND, platform_ref=ref
+            )
             for i in range(n)
         ]
     reason = f"Microsoft HTTP {status}: {message}" if message else f"Microsoft HTTP {status}"

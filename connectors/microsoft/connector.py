@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import orjson
 
 from connectors import normalize as nz
+from connectors.admission import admission_reject
 from connectors.base import (
     BatchLimits,
     ConnectorSettings,
@@ -66,9 +67,7 @@ class MicrosoftConnector:
         self._window_ms = int(self.window_days * DAY_MS)
         self._future_ms = settings.future_tolerance_s * 1000
         self._consent = {"GRANTED": "G", "DENIED": "D", "UNSPECIFIED": settings.unspecified_ad_storage}
-        self._flag_on_event = (
-            settings.continue_on_validation_error_placement == "event"
-        )
+        self._flag_on_event = settings.continue_on_validation_error_placement == "event"
         region = settings.default_phone_region
         self._email: Callable[[str], str | None] = (
             nz.email if settings.email_rule == "trim_lower" else email_strip_dots_and_alias
@@ -87,19 +86,22 @@ class MicrosoftConnector:
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One UET custom event for ``event``, or the reason it cannot be sent."""
         consent = event["consent"]
-        if consent.get("ad_user_data") == "DENIED":
-            return Reject("consent denied (ad_user_data=DENIED)", code="consent_denied")
+        refused = admission_reject(
+            event,
+            now_ms,
+            window_ms=self._window_ms,
+            future_ms=self._future_ms,
+            too_old=f"event older than {self.window_days:g} days",
+            too_new="eventTime is in the future",
+        )
+        if refused is not None:
+            return refused
         event_time_ms = event["event_time"]
-        if now_ms - event_time_ms > self._window_ms:
-            return Reject(f"event older than {self.window_days:g} days", code="outside_window")
-        if event_time_ms - now_ms > self._future_ms:
-            return Reject("eventTime is in the future", code="outside_window")
         storage = self._consent.get(consent.get("ad_storage") or "UNSPECIFIED", "D")
         user_data, keys, dropped = self._user(event, storage)
         if not MATCHING_KEYS.intersection(keys):
             return Reject(
-                "no identifier Microsoft can match on (msclkid, email, phone, external id or "
-                "anonymous id)",
+                "no identifier Microsoft can match on (msclkid, email, phone, external id or anonymous id)",
                 code="no_identifiers",
             )
         custom = self._custom_data(event, dropped)

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import orjson
 
 from connectors import normalize as nz
+from connectors.admission import admission_reject
 from connectors.base import (
     BatchLimits,
     ConnectorSettings,
@@ -58,13 +59,16 @@ class PinterestConnector:
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One Pinterest conversion event for ``event``, or the reason it cannot be sent."""
         consent = event["consent"]
-        if consent.get("ad_user_data") == "DENIED":
-            return Reject("consent denied (ad_user_data=DENIED)", code="consent_denied")
+        refused = admission_reject(
+            event,
+            now_ms,
+            window_ms=self._window_ms,
+            future_ms=self._future_ms,
+            too_old="event older than Pinterest's 7-day window",
+        )
+        if refused is not None:
+            return refused
         event_time_ms = event["event_time"]
-        if now_ms - event_time_ms > self._window_ms:
-            return Reject("event older than Pinterest's 7-day window", code="outside_window")
-        if event_time_ms - now_ms > self._future_ms:
-            return Reject("event_time is in the future", code="outside_window")
         context = event["context"]
         event_type = event["type"]
         source = context.get("action_source") or "OTHER"

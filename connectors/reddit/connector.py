@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import orjson
 
 from connectors import normalize as nz
+from connectors.admission import admission_reject
 from connectors.base import (
     BatchLimits,
     ConnectorSettings,
@@ -80,14 +81,18 @@ class RedditConnector:
 
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One v3 conversion event for ``event``, or the reason Reddit would refuse it."""
-        consent = event["consent"]
-        if consent.get("ad_user_data") == "DENIED":
-            return Reject("consent denied (ad_user_data=DENIED)", code="consent_denied")
+        refused = admission_reject(
+            event,
+            now_ms,
+            window_ms=self._window_ms,
+            future_ms=self._future_ms,
+            too_old="event older than 168 hours",
+            too_new="event_at more than 5 minutes in the future",
+            inclusive=True,
+        )
+        if refused is not None:
+            return refused
         event_at = event["event_time"]
-        if now_ms - event_at >= self._window_ms:
-            return Reject("event older than 168 hours", code="outside_window")
-        if event_at - now_ms > self._future_ms:
-            return Reject("event_at more than 5 minutes in the future", code="outside_window")
         event_type = self._type(event)
         if isinstance(event_type, Reject):
             return event_type

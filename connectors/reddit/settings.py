@@ -13,8 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from connectors.base import ConnectorSettings
 
 TrackingType = Literal[
-    "PAGE_VISIT", "VIEW_CONTENT", "SEARCH", "ADD_TO_CART", "ADD_TO_WISHLIST", "LEAD",
-    "PURCHASE", "SIGN_UP", "CUSTOM",
+    "PAGE_VISIT",
+    "VIEW_CONTENT",
+    "SEARCH",
+    "ADD_TO_CART",
+    "ADD_TO_WISHLIST",
+    "LEAD",
+    "PURCHASE",
+    "SIGN_UP",
+    "CUSTOM",
 ]
 
 
