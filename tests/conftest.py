@@ -78,3 +78,25 @@ def _wait_for_topic(admin: AdminClient, name: str, partitions: int, timeout: flo
             return
         time.sleep(0.1)
     raise TimeoutError(f"topic {name} not visible with {partitions} partitions after {timeout}s")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Tests that call ``configure_logging`` (often with a captured stream that is closed after
+    the test) must not leave structlog or the root logger writing to it for later tests."""
+    import logging
+
+    import structlog
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    config = structlog.get_config()
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+    for handler in handlers:
+        if handler not in root.handlers:
+            root.addHandler(handler)
+    root.setLevel(level)
+    structlog.configure(**config)
