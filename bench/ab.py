@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
                     eps = result["finished"] / result["seconds"]
                     cpu_1k = result["cpu_seconds"] / result["finished"] * 1000
                     say(f"round {rnd} {name:>6}: {eps:8,.0f} events/s  {cpu_1k:.3f} CPU s/1k")
+                    if "thread_cpu_seconds" in result:
+                        say(f"    CPU s by thread: {result['thread_cpu_seconds']}")
                     rows.append((name, rnd, eps, cpu_1k))
     for name in trees:
         mine = [r for r in rows if r[0] == name]

@@ -27,3 +27,37 @@ def cpu_seconds(pid: int | str) -> float:
     ticks = os.sysconf("SC_CLK_TCK")
     # after the ")" the fields start at state (field 3): utime is field 14, stime field 15
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def thread_cpu_seconds(pid: int | str = "self") -> dict[int, tuple[str, float]]:
+    """Per thread of a process: thread id -> (thread name, user + system CPU seconds).
+
+    Why: librdkafka's threads (fetching, producing, compressing) are invisible to py-spy, yet
+    their CPU counts in the process's total; diffing two snapshots shows where it went."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[str, float]] = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat", encoding="ascii", errors="replace") as fh:
+                head, _, tail = fh.read().rpartition(")")
+        except OSError:
+            continue
+        fields = tail.split()
+        out[int(tid)] = (head.partition("(")[2], (int(fields[11]) + int(fields[12])) / ticks)
+    return out
+
+
+def thread_cpu_delta(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]]
+) -> dict[str, float]:
+    """CPU seconds spent between two snapshots, summed per thread name (largest first)."""
+    spent: dict[str, float] = {}
+    for tid, (name, cpu) in after.items():
+        delta = cpu - before.get(tid, (name, 0.0))[1]
+        if delta > 0:
+            spent[name] = round(spent.get(name, 0.0) + delta, 3)
+    return dict(sorted(spent.items(), key=lambda kv: -kv[1]))

@@ -19,7 +19,7 @@ import sys
 import time
 from typing import Any
 
-from bench.procfs import status_kb
+from bench.procfs import status_kb, thread_cpu_delta, thread_cpu_seconds
 from consumer.app import build_relay, run_relay
 from consumer.config import load_settings
 from consumer.engine import Engine
@@ -38,6 +38,8 @@ class Watch:
         self.cpu_first = 0.0
         self.cpu_last = 0.0
         self.done_at_stop = 0
+        self.threads_first: dict[int, tuple[str, float]] = {}
+        self.threads_last: dict[int, tuple[str, float]] = {}
 
     async def run(self, engine: Engine) -> None:
         """Poll the engine until ``expect`` messages are finished or time is up."""
@@ -52,10 +54,12 @@ class Watch:
             if self.first is None and (engine.in_flight > 0 or finished > 0):
                 self.first = time.monotonic()
                 self.cpu_first = time.process_time()
+                self.threads_first = thread_cpu_seconds()
             timed_out = self.first is not None and time.monotonic() - self.first >= self.max_seconds
             if finished >= self.expect or timed_out or time.monotonic() - started > self.max_seconds + 120:
                 self.last = time.monotonic()
                 self.cpu_last = time.process_time()
+                self.threads_last = thread_cpu_seconds()
                 self.done_at_stop = finished
                 return
 
@@ -81,6 +85,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         "pauses": stats.pauses,
         "outcomes": stats.table(relay.retries()),
         "retries": relay.retries(),
+        "thread_cpu_seconds": thread_cpu_delta(watch.threads_first, watch.threads_last),
     }
 
 
