@@ -358,6 +358,7 @@ class Engine:
 
     async def _ingest(self, messages: list[Any]) -> None:
         decoded: list[tuple[MessageRef, dict[str, Any]]] = []
+        tally = metrics.Tally()
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -380,9 +381,10 @@ class Engine:
             )
             self.tracker.add(tp, ref.offset)
             self._admit(ref)
-            event = await self._decode(ref)
+            event = await self._decode(ref, tally)
             if event is not None:
                 decoded.append((ref, event))
+        tally.flush()
         if not decoded:
             return
         if self._enricher is not None:
@@ -393,10 +395,11 @@ class Engine:
             enrichment = event.get("_enrichment")
             if enrichment:
                 ref.enriched = tuple(enrichment.get("added", ()))
-            self._route(ref, event, now_ms, units)
+            self._route(ref, event, now_ms, units, tally)
+        tally.flush()
         await self._submit(units)
 
-    async def _decode(self, ref: MessageRef) -> dict[str, Any] | None:
+    async def _decode(self, ref: MessageRef, tally: metrics.Tally | None = None) -> dict[str, Any] | None:
         delay = 0.5
         while True:
             try:
@@ -420,13 +423,18 @@ class Engine:
                 )
                 return None
             except RegistryUnavailableError as exc:
+                if tally is not None:
+                    tally.flush()  # about to wait: count what was consumed so far
                 log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         ref.event_id = event.get("event_id")
         ref.event_type = event["type"]
         ref.event_time_ms = event.get("event_time")
-        metrics.EVENTS_CONSUMED.labels(ref.topic, ref.event_type).inc()
+        if tally is None:
+            metrics.EVENTS_CONSUMED.labels(ref.topic, ref.event_type).inc()
+        else:
+            tally.add(metrics.EVENTS_CONSUMED, ref.topic, event["type"])
         return event
 
     async def _enrich(self, events: list[dict[str, Any]]) -> None:
@@ -449,7 +457,9 @@ class Engine:
                 if not self._paused_for_backpressure:
                     self._source.resume(list(self.assigned))
 
-    def _route(self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit]) -> None:
+    def _route(
+        self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally
+    ) -> None:
         platforms = self._routing.get(event["type"], ())
         units: list[tuple[str, Item]] = []
         rejects: list[tuple[str, Reject]] = []
@@ -485,12 +495,13 @@ class Engine:
                     ),
                 )
             )
+        add = tally.add
         for slug, item in units:
-            metrics.MAPPED_EVENTS.labels(slug).inc()
+            add(metrics.MAPPED_EVENTS, slug)
             for key in item.match_keys:
-                metrics.MATCH_KEYS.labels(slug, key).inc()
+                add(metrics.MATCH_KEYS, slug, key)
             for dropped in item.dropped:
-                metrics.DROPPED_IDENTIFIERS.labels(slug, dropped).inc()
+                add(metrics.DROPPED_IDENTIFIERS, slug, dropped)
             out.append(Unit(ref=ref, item=item, size=ref.size, platform=slug))
 
     # -- shutdown --------------------------------------------------------------------------------

@@ -50,6 +50,33 @@ class Histogram(_CachedLabels, prometheus_client.Histogram):
     """A prometheus_client Histogram with cached label children."""
 
 
+class Tally:
+    """Counter increments gathered in a dict and applied in one go by ``flush()``.
+
+    Why: the relay increments ~20 labelled counters per event (consumed, mapped, one per match
+    key, outcomes, receipts); each ``inc()`` takes prometheus_client's lock. Gathering a
+    consumed batch's increments and applying them once per (counter, labels) costs a dict
+    update each instead. Callers flush before they next yield to the event loop, so a scrape
+    never sees a batch half counted for longer than one synchronous step."""
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[Any, tuple[str, ...]], int] = {}
+
+    def add(self, counter: Any, *labels: str) -> None:
+        """Count one increment of ``counter`` with these label values."""
+        key = (counter, labels)
+        self._counts[key] = self._counts.get(key, 0) + 1
+
+    def flush(self) -> None:
+        """Apply and forget the gathered increments."""
+        if self._counts:
+            counts, self._counts = self._counts, {}
+            for (counter, labels), n in counts.items():
+                counter.labels(*labels).inc(n)
+
+
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400)
 RTT_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 

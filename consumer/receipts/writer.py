@@ -49,6 +49,7 @@ class ReceiptWriter:
         self._poller: asyncio.Task[None] | None = None
         self.written = 0
         self.errors = 0
+        self._acked = metrics.Tally()  # receipts counted per poll, not per ack
 
     def start(self) -> None:
         """Serve delivery callbacks on the running loop."""
@@ -58,6 +59,7 @@ class ReceiptWriter:
     async def _poll_loop(self) -> None:
         while True:
             self._producer.poll(0)
+            self._acked.flush()
             while self._backlog and self._try_produce(self._backlog[0]):
                 self._backlog.popleft()
             await asyncio.sleep(0.005 if self._pending or self._backlog else 0.05)
@@ -87,7 +89,7 @@ class ReceiptWriter:
             if err is None:
                 self._pending -= 1
                 self.written += 1
-                metrics.RECEIPTS.labels(platform, outcome).inc()
+                self._acked.add(metrics.RECEIPTS, platform, outcome)
                 on_acked()
                 return
             self.errors += 1
@@ -109,6 +111,7 @@ class ReceiptWriter:
             else:
                 self._producer.poll(0.05)
         remaining = int(self._producer.flush(max(0.0, deadline - asyncio.get_running_loop().time())))
+        self._acked.flush()
         if self._poller is not None:
             self._poller.cancel()
             self._poller = None
