@@ -9,6 +9,7 @@ reject just those events and resend the rest.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -50,9 +51,16 @@ _EVENT_INDEX_RE = re.compile(r"events\[(\d+)\]")
 
 def rfc3339(event_time_ms: int) -> str:
     """RFC 3339 in UTC with 'Z'; milliseconds only when the event has them."""
-    stamp = common.utc(event_time_ms).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = _second_stamp(event_time_ms // 1000)
     millis = event_time_ms % 1000
     return f"{stamp}.{millis:03d}Z" if millis else f"{stamp}Z"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_stamp(epoch_s: int) -> str:
+    """'YYYY-MM-DDTHH:MM:SS' of one UTC second, cached: events arrive clustered in time, so
+    most of a batch shares a handful of seconds and strftime ran once per event before."""
+    return common.utc(epoch_s * 1000).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def postal(value: str | None, country: str) -> str | None:
