@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -21,91 +20,16 @@ from connectors.base import Connector, Item, ItemOutcome, Reject
 from consumer.codec import Codec, DecodeError, RegistryUnavailableError
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
-from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
+from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.kafka.offsets import TopicPartition as TP
 from consumer.ledger.guard import LedgerGuard
+from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionRun, Source
 from consumer.observability import metrics
-from consumer.receipts.build import build_receipt, receipt_for_letter
+from consumer.outcomes import OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
 
 log = structlog.get_logger("capi_relay.engine")
-
-
-class Source(Protocol):
-    """What the engine needs from the Kafka source (KafkaSource implements it)."""
-
-    def consume(self, max_messages: int, timeout: float = 0.0) -> list[Any]: ...
-    def assignment(self) -> list[TP]: ...
-    def pause(self, tps: Sequence[TP]) -> None: ...
-    def resume(self, tps: Sequence[TP]) -> None: ...
-    def store_offsets(self, offsets: Mapping[TP, int]) -> None: ...
-    def commit(self, offsets: Mapping[TP, int] | None = None) -> None: ...
-    def close(self) -> None: ...
-
-
-class EnricherLike(Protocol):
-    """The enrichment step (consumer.enrich.Enricher implements it)."""
-
-    async def enrich_batch(self, events: list[dict[str, Any]], now_ms: int) -> Any: ...
-
-
-@dataclass(slots=True)
-class PartitionRun:
-    """One ownership period of a partition; revocation ends it and its work becomes moot."""
-
-    alive: bool = True
-
-
-@dataclass(slots=True, eq=False)
-class MessageRef:
-    """A consumed message and how many of its units are still open."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes | None]]
-    size: int
-    run: PartitionRun
-    event_id: str | None = None
-    event_type: str | None = None
-    event_time_ms: int | None = None
-    remaining: int = 0
-    enriched: tuple[str, ...] = ()  # click-ID kinds enrichment added (names, for receipts)
-
-    @property
-    def alive(self) -> bool:
-        """False once the partition was revoked."""
-        return self.run.alive
-
-    def dead_letter(self, **context: Any) -> DeadLetter:
-        """A dead-letter record for this message: its source position, original key, value and
-        headers, the event's id and type when known, plus the given failure context."""
-        return DeadLetter(
-            topic=self.topic,
-            partition=self.partition,
-            offset=self.offset,
-            key=self.key,
-            value=self.value,
-            headers=self.headers,
-            event_id=self.event_id,
-            event_type=self.event_type,
-            **context,
-        )
-
-
-@dataclass(slots=True)
-class EngineLimits:
-    """Consumption and backpressure knobs."""
-
-    batch_size: int = 500
-    max_in_flight_events: int = 20_000
-    max_in_flight_bytes: int = 64 * 1024 * 1024
-    idle_sleep_s: float = 0.02
-    store_interval_s: float = 0.2
-    enrich_retry_max_s: float = 30.0
 
 
 class Engine:
@@ -145,7 +69,7 @@ class Engine:
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self._background: set[asyncio.Task[Any]] = set()
+        self.outcomes = OutcomeRouter(self._dispatchers, dlq, self.stats, self._unit_done, ledger, receipts)
         self.assigned: set[TP] = set()
         self.ready = False
 
@@ -224,82 +148,8 @@ class Engine:
     # -- outcomes --------------------------------------------------------------------------------
 
     def _on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
-        ref: MessageRef = unit.ref
-        slug = unit.platform
-        self.stats.count(slug, terminal)
-        metrics.DELIVERIES.labels(slug, terminal).inc()
-        if terminal == "delivered":
-            if outcome.duplicate:
-                metrics.DUPLICATES_ACKED.labels(slug).inc()
-            if ref.event_time_ms:
-                metrics.DELIVERY_LATENCY.labels(slug).observe(
-                    max(0.0, time.time() - ref.event_time_ms / 1000)
-                )
-            if self._ledger is not None:
-                self._ledger.note(slug, unit.item.event_id)
-            if self._receipts is not None:
-                receipt = build_receipt(ref, slug, "delivered", "deliver", unit=unit, result=outcome)
-                self._receipts.emit(ref, receipt, lambda: self._unit_done(ref))
-                return
-            self._unit_done(ref)
-            return
-        letter = ref.dead_letter(
-            stage="deliver",
-            platform=slug,
-            outcome=terminal,
-            reason=outcome.reason or terminal,
-            attempts=unit.attempts,
-            http_status=unit.last_status,
-            error_code=outcome.code,
-            first_failure_ms=unit.first_attempt_ms or None,
-            last_failure_ms=unit.last_attempt_ms or None,
-        )
-        self._spawn(self._dead_letter(ref, letter, unit, outcome))
-
-    async def _dead_letter(
-        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
-    ) -> None:
-        location = await self._dlq.write(letter)
-        metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
-        self.stats.dead_lettered(letter.platform)
-        if self._receipts is not None:
-            dlq = (self._dlq.topic, *location) if location else None
-            receipt = receipt_for_letter(ref, letter, dlq, unit, result)
-            self._receipts.emit(ref, receipt, lambda: self._unit_done(ref))
-            return
-        self._unit_done(ref)
-
-    def _ledger_skip(self, unit: Unit) -> None:
-        """The ledger says the platform already accepted this event: finish without sending."""
-        ref: MessageRef = unit.ref
-        metrics.LEDGER_SKIPS.labels(unit.platform).inc()
-        self.stats.count(unit.platform, "delivered")
-        if self._receipts is not None:
-            receipt = build_receipt(
-                ref, unit.platform, "delivered", "ledger", unit=unit, reason="already accepted (ledger)"
-            )
-            self._receipts.emit(ref, receipt, lambda: self._unit_done(ref))
-            return
-        self._unit_done(ref)
-
-    async def _submit(self, units: list[Unit]) -> None:
-        """Hand units to their dispatchers, after one ledger lookup for the whole batch."""
-        accepted: dict[str, set[str]] = {}
-        if self._ledger is not None and units:
-            query: dict[str, list[str]] = {}
-            for unit in units:
-                query.setdefault(unit.platform, []).append(unit.item.event_id)
-            accepted = await self._ledger.lookup(query)
-        for unit in units:
-            if accepted and unit.item.event_id in accepted.get(unit.platform, ()):
-                self._ledger_skip(unit)
-            else:
-                self._dispatchers[unit.platform].submit(unit)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        """A dispatcher's terminal outcome for one unit (see `OutcomeRouter.on_outcome`)."""
+        self.outcomes.on_outcome(unit, terminal, outcome)
 
     # -- intake ----------------------------------------------------------------------------------
 
@@ -397,7 +247,7 @@ class Engine:
                 ref.enriched = tuple(enrichment.get("added", ()))
             self._route(ref, event, now_ms, units, tally)
         tally.flush()
-        await self._submit(units)
+        await self.outcomes.submit(units)
 
     async def _decode(self, ref: MessageRef, tally: metrics.Tally | None = None) -> dict[str, Any] | None:
         delay = 0.5
@@ -408,18 +258,16 @@ class Engine:
             except DecodeError as exc:
                 metrics.DECODE_ERRORS.labels(exc.reason).inc()
                 ref.remaining = 1
-                self._spawn(
-                    self._dead_letter(
-                        ref,
-                        ref.dead_letter(
-                            stage="decode",
-                            platform=DECODE_PLATFORM,
-                            outcome="rejected",
-                            reason=str(exc),
-                            exception_class="capi_relay.DecodeError",
-                            error_code=exc.reason,
-                        ),
-                    )
+                self.outcomes.dead_letter(
+                    ref,
+                    ref.dead_letter(
+                        stage="decode",
+                        platform=DECODE_PLATFORM,
+                        outcome="rejected",
+                        reason=str(exc),
+                        exception_class="capi_relay.DecodeError",
+                        error_code=exc.reason,
+                    ),
                 )
                 return None
             except RegistryUnavailableError as exc:
@@ -482,18 +330,16 @@ class Engine:
                 metrics.EXPIRED_EVENTS.labels(slug).inc()
             self.stats.count(slug, "rejected")
             metrics.DELIVERIES.labels(slug, "rejected").inc()
-            self._spawn(
-                self._dead_letter(
-                    ref,
-                    ref.dead_letter(
-                        stage="map",
-                        platform=slug,
-                        outcome="rejected",
-                        reason=reject.reason,
-                        exception_class="capi_relay.Reject",
-                        error_code=reject.code,
-                    ),
-                )
+            self.outcomes.dead_letter(
+                ref,
+                ref.dead_letter(
+                    stage="map",
+                    platform=slug,
+                    outcome="rejected",
+                    reason=reject.reason,
+                    exception_class="capi_relay.Reject",
+                    error_code=reject.code,
+                ),
             )
         add = tally.add
         for slug, item in units:
@@ -522,9 +368,7 @@ class Engine:
         """Stop dispatchers, commit stored offsets, leave the group, flush the DLQ producer."""
         for dispatcher in self._dispatchers.values():
             await dispatcher.stop()
-        for task in list(self._background):
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.outcomes.cancel_pending()
         if self._receipts is not None:
             await self._receipts.close()  # acks that arrive now still finish their messages
         self.store_finished()

@@ -1,0 +1,90 @@
+"""What the engine tracks per message and partition, and the interfaces it drives.
+
+Kept apart from the engine so the DLQ replay, the receipts and the tests can name a message
+reference or the engine's limits without importing the whole intake loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from consumer.kafka.dlq import DeadLetter
+from consumer.kafka.offsets import TopicPartition as TP
+
+
+class Source(Protocol):
+    """What the engine needs from the Kafka source (KafkaSource implements it)."""
+
+    def consume(self, max_messages: int, timeout: float = 0.0) -> list[Any]: ...
+    def assignment(self) -> list[TP]: ...
+    def pause(self, tps: Sequence[TP]) -> None: ...
+    def resume(self, tps: Sequence[TP]) -> None: ...
+    def store_offsets(self, offsets: Mapping[TP, int]) -> None: ...
+    def commit(self, offsets: Mapping[TP, int] | None = None) -> None: ...
+    def close(self) -> None: ...
+
+
+class EnricherLike(Protocol):
+    """The enrichment step (consumer.enrich.Enricher implements it)."""
+
+    async def enrich_batch(self, events: list[dict[str, Any]], now_ms: int) -> Any: ...
+
+
+@dataclass(slots=True)
+class PartitionRun:
+    """One ownership period of a partition; revocation ends it and its work becomes moot."""
+
+    alive: bool = True
+
+
+@dataclass(slots=True, eq=False)
+class MessageRef:
+    """A consumed message and how many of its units are still open."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+    size: int
+    run: PartitionRun
+    event_id: str | None = None
+    event_type: str | None = None
+    event_time_ms: int | None = None
+    remaining: int = 0
+    enriched: tuple[str, ...] = ()  # click-ID kinds enrichment added (names, for receipts)
+
+    @property
+    def alive(self) -> bool:
+        """False once the partition was revoked."""
+        return self.run.alive
+
+    def dead_letter(self, **context: Any) -> DeadLetter:
+        """A dead-letter record for this message: its source position, original key, value and
+        headers, the event's id and type when known, plus the given failure context."""
+        return DeadLetter(
+            topic=self.topic,
+            partition=self.partition,
+            offset=self.offset,
+            key=self.key,
+            value=self.value,
+            headers=self.headers,
+            event_id=self.event_id,
+            event_type=self.event_type,
+            **context,
+        )
+
+
+@dataclass(slots=True)
+class EngineLimits:
+    """Consumption and backpressure knobs."""
+
+    batch_size: int = 500
+    max_in_flight_events: int = 20_000
+    max_in_flight_bytes: int = 64 * 1024 * 1024
+    idle_sleep_s: float = 0.02
+    store_interval_s: float = 0.2
+    enrich_retry_max_s: float = 30.0

@@ -1,0 +1,133 @@
+"""Where units end: delivered (ledger note, receipt), dead-lettered (acked DLQ record, receipt),
+or skipped because the delivery ledger says the platform already accepted the event. A message's
+unit counts as done only after the acknowledgements it needs, so offsets never pass it early.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from connectors.base import ItemOutcome
+from consumer.delivery.dispatcher import PlatformDispatcher, Unit
+from consumer.engine_stats import EngineStats
+from consumer.kafka.dlq import DeadLetter, DeadLetterWriter
+from consumer.ledger.guard import LedgerGuard
+from consumer.messages import MessageRef
+from consumer.observability import metrics
+from consumer.receipts.build import build_receipt, receipt_for_letter
+from consumer.receipts.writer import ReceiptWriter
+
+
+class OutcomeRouter:
+    """Routes terminal outcomes to the ledger, the receipts topic and the dead-letter topic, and
+    hands new units to dispatchers after one ledger lookup per batch."""
+
+    def __init__(
+        self,
+        dispatchers: Mapping[str, PlatformDispatcher],
+        dlq: DeadLetterWriter,
+        stats: EngineStats,
+        done: Callable[[MessageRef], None],
+        ledger: LedgerGuard | None = None,
+        receipts: ReceiptWriter | None = None,
+    ) -> None:
+        self._dispatchers = dispatchers
+        self._dlq = dlq
+        self.stats = stats
+        self._done = done
+        self._ledger = ledger
+        self._receipts = receipts
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
+        ref: MessageRef = unit.ref
+        slug = unit.platform
+        self.stats.count(slug, terminal)
+        metrics.DELIVERIES.labels(slug, terminal).inc()
+        if terminal == "delivered":
+            if outcome.duplicate:
+                metrics.DUPLICATES_ACKED.labels(slug).inc()
+            if ref.event_time_ms:
+                metrics.DELIVERY_LATENCY.labels(slug).observe(
+                    max(0.0, time.time() - ref.event_time_ms / 1000)
+                )
+            if self._ledger is not None:
+                self._ledger.note(slug, unit.item.event_id)
+            if self._receipts is not None:
+                receipt = build_receipt(ref, slug, "delivered", "deliver", unit=unit, result=outcome)
+                self._receipts.emit(ref, receipt, lambda: self._done(ref))
+                return
+            self._done(ref)
+            return
+        letter = ref.dead_letter(
+            stage="deliver",
+            platform=slug,
+            outcome=terminal,
+            reason=outcome.reason or terminal,
+            attempts=unit.attempts,
+            http_status=unit.last_status,
+            error_code=outcome.code,
+            first_failure_ms=unit.first_attempt_ms or None,
+            last_failure_ms=unit.last_attempt_ms or None,
+        )
+        self.dead_letter(ref, letter, unit, outcome)
+
+    def dead_letter(
+        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
+    ) -> None:
+        """Write a dead letter (and its receipt) in the background; the message finishes on ack."""
+        self._spawn(self._write_dead_letter(ref, letter, unit, result))
+
+    async def _write_dead_letter(
+        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
+    ) -> None:
+        location = await self._dlq.write(letter)
+        metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
+        self.stats.dead_lettered(letter.platform)
+        if self._receipts is not None:
+            dlq = (self._dlq.topic, *location) if location else None
+            receipt = receipt_for_letter(ref, letter, dlq, unit, result)
+            self._receipts.emit(ref, receipt, lambda: self._done(ref))
+            return
+        self._done(ref)
+
+    def _ledger_skip(self, unit: Unit) -> None:
+        """The ledger says the platform already accepted this event: finish without sending."""
+        ref: MessageRef = unit.ref
+        metrics.LEDGER_SKIPS.labels(unit.platform).inc()
+        self.stats.count(unit.platform, "delivered")
+        if self._receipts is not None:
+            receipt = build_receipt(
+                ref, unit.platform, "delivered", "ledger", unit=unit, reason="already accepted (ledger)"
+            )
+            self._receipts.emit(ref, receipt, lambda: self._done(ref))
+            return
+        self._done(ref)
+
+    async def submit(self, units: list[Unit]) -> None:
+        """Hand units to their dispatchers, after one ledger lookup for the whole batch."""
+        accepted: dict[str, set[str]] = {}
+        if self._ledger is not None and units:
+            query: dict[str, list[str]] = {}
+            for unit in units:
+                query.setdefault(unit.platform, []).append(unit.item.event_id)
+            accepted = await self._ledger.lookup(query)
+        for unit in units:
+            if accepted and unit.item.event_id in accepted.get(unit.platform, ()):
+                self._ledger_skip(unit)
+            else:
+                self._dispatchers[unit.platform].submit(unit)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def cancel_pending(self) -> None:
+        """Cancel dead-letter writes still waiting (their messages stay unfinished: redelivered)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
