@@ -21,9 +21,8 @@ import unicodedata
 from collections.abc import Callable
 from datetime import date
 
-import phonenumbers
-
 from connectors._normalize_tables import ISO_ALPHA2, ISO_ALPHA3_TO_2, US_STATE_CODES
+from connectors.phone import phone_digits, phone_e164
 
 __all__ = [
     "city",
@@ -76,9 +75,6 @@ _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 _GENDERS = {"f": "f", "female": "f", "m": "m", "male": "m"}
 _MIN_BIRTH_YEAR = 1900
 _MIN_POSTAL = 2
-_MIN_INTERNATIONAL_DIGITS = 11
-_MAX_PHONE_INPUT = 250  # libphonenumber's own limit; also bounds what the parse cache holds
-_E164 = phonenumbers.PhoneNumberFormat.E164
 
 
 def sha256_hex(value: str) -> str:
@@ -159,54 +155,6 @@ def email_reddit(value: str | None) -> str | None:
     local, _, domain = candidate.partition("@")
     local = _NON_ALNUM_ASCII_RE.sub("", local.split("+", 1)[0])
     return f"{local}@{domain}" if local else None
-
-
-@functools.lru_cache(maxsize=65536)
-def _parse_e164(value: str, region: str) -> str | None:
-    """Parse one phone number to E.164, cached because the same numbers recur across platforms."""
-    text = value.strip()
-    if text.startswith("00"):
-        text = "+" + text[2:]
-    if text.startswith("+0"):
-        text = "+" + text[1:].lstrip("0")  # no country code starts with 0 ('+001 616…' -> '+1 616…')
-    result = _try_e164(text, region)
-    if result is None and not text.startswith("+"):
-        # Digits stored with their country code but no '+' (Meta's own format, '447911123456').
-        # Only for 11+ digits: a shorter string is a national number, and reading an invalid
-        # national number as foreign would hash someone else's phone.
-        digits = "".join(ch for ch in text if ch.isdigit())
-        if len(digits) >= _MIN_INTERNATIONAL_DIGITS:
-            result = _try_e164("+" + digits, region)
-    return result
-
-
-def _try_e164(text: str, region: str) -> str | None:
-    """E.164 of ``text`` if phonenumbers considers it a valid number, else ``None``."""
-    try:
-        parsed = phonenumbers.parse(text, region)
-    except Exception:  # NumberParseException, and defensive against odd input
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, _E164)
-
-
-def phone_e164(value: str | None, default_region: str = "US") -> str | None:
-    """E.164 with '+' and country code ('+16505551212'), or ``None`` if invalid.
-
-    Google and TikTok want this form. Numbers written with '+' or '00' keep their own country;
-    others are read in ``default_region``. Extensions are dropped.
-    """
-    if not value or len(value) > _MAX_PHONE_INPUT:
-        return None
-    region = (default_region or "US").upper()
-    return _parse_e164(value, region)
-
-
-def phone_digits(value: str | None, default_region: str = "US") -> str | None:
-    """``phone_e164`` without the '+' ('16505551212'): the form Meta, Snap and Pinterest hash."""
-    e164 = phone_e164(value, default_region)
-    return e164[1:] if e164 else None
 
 
 def name(value: str | None) -> str | None:

@@ -276,7 +276,9 @@ def test_external_id_and_currency() -> None:
 
 def test_phone_cache_is_bounded() -> None:
     """Parsing is cached (hot path) with a bounded LRU; oversized input never reaches it."""
-    info = n._parse_e164.cache_info()
+    from connectors import phone
+
+    info = phone._parse_e164.cache_info()
     assert info.maxsize is not None and info.maxsize > 0
     assert n.phone_e164("1" * 251) is None
 
