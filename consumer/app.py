@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +23,7 @@ from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DeadLetterWriter
 from consumer.kafka.source import KafkaSource, consumer_config
 from consumer.observability import metrics
+from consumer.stop_signals import StopSignals
 
 log = structlog.get_logger("capi_relay.app")
 
@@ -199,14 +198,17 @@ async def run_relay(
     relay: Relay,
     *,
     stop_when: Callable[[Engine], Awaitable[bool] | bool] | None = None,
-    install_signals: bool = True,
+    install_signals: bool | StopSignals = True,
 ) -> bool:
     """Run until SIGTERM/SIGINT (or ``stop_when`` says so), then drain, commit and close.
-    Returns True if everything in flight finished before the deadline."""
+    Returns True if everything in flight finished before the deadline. Pass the `StopSignals`
+    installed at process start so that a signal received while starting up is not lost."""
     engine = relay.engine
     loop = asyncio.get_running_loop()
-    if install_signals:
-        install_stop_signals(loop, engine.stop)
+    if install_signals is True:
+        install_signals = StopSignals().install()
+    if isinstance(install_signals, StopSignals):
+        install_signals.bind(loop, engine.stop)
     await asyncio.to_thread(ensure_output_topics, relay.settings)
     await relay.sender.start()
     server = await _start_observability(relay)
@@ -276,18 +278,3 @@ def ensure_output_topics(settings: Settings) -> list[str]:
     if settings.receipts.enabled:
         topics.append(settings.topics.receipts)
     return ensure_topics(admin_cfg, topics, create=settings.topics.create_missing)
-
-
-def install_stop_signals(loop: asyncio.AbstractEventLoop, stop: Callable[[], None]) -> None:
-    """SIGTERM/SIGINT ask the engine to stop. Plain `signal.signal` handlers (not the loop's)
-    so they stay in place after the loop closes: a late second signal during the final commit
-    or interpreter exit is ignored instead of killing the process with a non-zero status."""
-
-    def handler(signum: int, _frame: object) -> None:
-        log.info("stop_signal", signal=signal.Signals(signum).name)
-        # RuntimeError: the loop is already closed, we are on the way out
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(stop)
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)

@@ -10,10 +10,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from consumer.config import ConfigError, load_settings
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from consumer.stop_signals import StopSignals
+
+    stop_signals = StopSignals().install()  # before anything slow: see consumer/stop_signals.py
     from consumer.app import build_relay, run_relay
 
     try:
@@ -29,9 +34,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pass
     from consumer.kafka.topics import MissingTopicError
 
+    log = structlog.get_logger("capi_relay.cli")
+    log.info("relay_starting", config=str(args.config))
     relay = build_relay(settings)
     try:
-        asyncio.run(run_relay(relay))
+        asyncio.run(run_relay(relay, install_signals=stop_signals))
     except MissingTopicError as exc:
         print(f"capi-relay: {exc}", file=sys.stderr)
         return 2

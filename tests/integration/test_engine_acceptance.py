@@ -112,10 +112,36 @@ def test_sigterm_drains_exits_zero_and_restart_finishes(kafka_bootstrap: str, tm
             relay.stop_quietly()
         assert code == 0
         assert seconds < 10 + 10  # drain deadline plus close
-        assert not scenario.fully_committed() or True  # it may legitimately have finished
+        # the first relay may legitimately have finished everything; the second one then gets
+        # SIGTERM while still starting up, and must exit 0 all the same (regression: it died -15)
         second = RelayProcess(config, tmp_path, "second")
         try:
             assert wait_until(scenario.fully_committed, timeout=300, interval=1)
+            assert second.terminate()[0] == 0
+        finally:
+            second.stop_quietly()
+        verdict = verify(scenario, TWO, {slug: sandbox.events(slug) for slug in TWO})
+    assert verdict.missing == []
+
+
+def test_sigterm_during_startup_exits_zero(kafka_bootstrap: str, tmp_path: Path) -> None:
+    """Kubernetes may stop a pod that is still starting: SIGTERM before the engine runs is a
+    clean stop (exit 0), not death by signal (-15), and nothing is committed past what was done."""
+    scenario = Scenario(kafka_bootstrap)
+    scenario.create_topics()
+    scenario.produce(200, seed=29)
+    with sandbox_process(seed=6) as sandbox:
+        relay = RelayProcess(scenario.config(sandbox.base_url, TWO), tmp_path, "early")
+        try:
+            assert wait_until(lambda: b"relay_starting" in relay.log.read_bytes(), 60, 0.01)
+            code, seconds = relay.terminate(timeout=60)
+        finally:
+            relay.stop_quietly()
+        assert code == 0, relay.log.read_text(errors="replace")[-2000:]
+        assert seconds < 30
+        second = RelayProcess(scenario.config(sandbox.base_url, TWO), tmp_path, "after")
+        try:
+            assert wait_until(scenario.fully_committed, timeout=120, interval=0.5)
             assert second.terminate()[0] == 0
         finally:
             second.stop_quietly()
