@@ -10,16 +10,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import structlog
-
-from consumer.config import ConfigError, load_settings
+from consumer.stop_signals import StopSignals
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from consumer.stop_signals import StopSignals
+    stop_signals = getattr(args, "stop_signals", None) or StopSignals().install()
+    import structlog
 
-    stop_signals = StopSignals().install()  # before anything slow: see consumer/stop_signals.py
     from consumer.app import build_relay, run_relay
+    from consumer.config import ConfigError, load_settings
 
     try:
         settings = load_settings(args.config)
@@ -47,6 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_produce_sample(args: argparse.Namespace) -> int:
+    from consumer.config import ConfigError, load_settings
     from consumer.producing import produce_samples
 
     try:
@@ -72,6 +72,7 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from connectors.registry import UnknownPlatformError
+    from consumer.config import ConfigError, load_settings
     from consumer.preview import InvalidEventError, preview_request
 
     try:
@@ -180,8 +181,12 @@ def _extensions() -> list[Any]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `capi-relay` console script."""
+    argv = sys.argv[1:] if argv is None else argv
+    # `run` takes SIGTERM/SIGINT over before the slow imports below (see consumer/stop_signals.py)
+    stop_signals = StopSignals().install() if argv[:1] == ["run"] else None
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.stop_signals = stop_signals
     result: int = args.func(args)
     return result
 

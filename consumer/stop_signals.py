@@ -13,10 +13,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable
-
-import structlog
-
-log = structlog.get_logger("capi_relay.signals")
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -44,15 +41,22 @@ class StopSignals:
         """From now on a signal calls ``stop`` on ``loop``; one that came earlier does so now."""
         self._loop, self._stop = loop, stop
         if self.requested is not None:
-            log.info("stop_requested_during_startup", signal=self.requested)
+            _log().info("stop_requested_during_startup", signal=self.requested)
             loop.call_soon(stop)
 
     def _handle(self, signum: int, _frame: object) -> None:
         name = signal.Signals(signum).name
-        log.info("stop_signal", signal=name)
+        _log().info("stop_signal", signal=name)
         if self.requested is None:
             self.requested = name
         if self._loop is not None and self._stop is not None:
             # RuntimeError: the loop is already closed, we are on the way out
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop)
+
+
+def _log() -> Any:
+    """structlog, imported when first needed: this module is loaded before the slow imports."""
+    import structlog
+
+    return structlog.get_logger("capi_relay.signals")

@@ -196,7 +196,16 @@ class RelayProcess:
         self.proc.wait(10)
         self._out.close()
 
+    def wait_started(self, timeout: float = 60) -> bool:
+        """Until the relay has logged `relay_starting` (its stop handlers are in place by then:
+        a SIGTERM during interpreter start-up, before any of our code runs, is outside our
+        control) or has exited."""
+        return wait_until(
+            lambda: not self.alive() or b"relay_starting" in self.log.read_bytes(), timeout, 0.01
+        )
+
     def terminate(self, timeout: float = 60) -> tuple[int, float]:
+        self.wait_started()
         started = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
         code = self.proc.wait(timeout)

@@ -133,7 +133,7 @@ def test_sigterm_during_startup_exits_zero(kafka_bootstrap: str, tmp_path: Path)
     with sandbox_process(seed=6) as sandbox:
         relay = RelayProcess(scenario.config(sandbox.base_url, TWO), tmp_path, "early")
         try:
-            assert wait_until(lambda: b"relay_starting" in relay.log.read_bytes(), 60, 0.01)
+            assert relay.wait_started()
             code, seconds = relay.terminate(timeout=60)
         finally:
             relay.stop_quietly()
