@@ -35,6 +35,7 @@ import yaml
 from bench.phases import measure_ceiling, measure_naive
 from bench.procfs import cpu_seconds
 from bench.relay_run import PLATFORMS, relay_config, start_relay
+from bench.scale_out import measure_scale_out
 from bench.workload import EventPool, EventProducer, TopicSet, create_topics, preload_captures
 from consumer.config import load_settings
 from sandbox.testing import SandboxProcessHandle, sandbox_process
@@ -50,6 +51,15 @@ KEYS = (
     "peak_rss_mb",
     "cpu_s_per_1k",
     "events",
+)
+# beyond the keys the issue fixes: latency at a load one process sustains, and phase (d)
+EXTRA_KEYS = (
+    "sustainable_rate_eps",
+    "p50_ms_sustainable",
+    "p99_ms_sustainable",
+    "scale_out_processes",
+    "scale_out_eps",
+    "ratio_scale_out_single",
 )
 
 
@@ -85,6 +95,7 @@ class Bench:
         self.pool = EventPool()
         self.sqlite_path = str(workdir / "click-ids.db")
         self.figures: dict[str, Any] = {"events": args.events}
+        self.throughput_topics: TopicSet | None = None
         self.details: dict[str, Any] = {}
 
     def topics(self, phase: str) -> TopicSet:
@@ -103,7 +114,7 @@ class Bench:
         """(a), (b) and (c) on the same pre-produced topics."""
         n = self.args.events
         say(f"pre-loading {preload_captures(self.sqlite_path, self.pool)} click-ID captures")
-        topics = self.topics("tp")
+        topics = self.throughput_topics = self.topics("tp")
         started = time.monotonic()
         EventProducer(self.bootstrap, topics, self.pool).produce_many(n, f"tp{self.run_id}")
         say(f"produced {n} events in {time.monotonic() - started:.1f} s")
@@ -147,30 +158,71 @@ class Bench:
         }
 
     def latency(self) -> None:
-        """End-to-end latency (event time = produce time -> accepted) at a paced offered load."""
-        rate, seconds = self.args.rate, self.args.latency_seconds
+        """End-to-end latency at the offered load the issue fixes (``--rate``, 5,000/s), and at a
+        load this process sustains (``--sustainable-fraction`` of (b)'s events/s): above its
+        throughput the lag — and so the latency — only grows with the length of the run."""
+        offered = self._latency_at(self.args.rate, "lat")
+        self.figures.update(p50_ms=offered["p50_ms"], p99_ms=offered["p99_ms"])
+        self.details["latency"] = offered
+        relay_eps = float(self.figures.get("relay_eps") or 0.0)
+        rate = min(self.args.rate, round(relay_eps * self.args.sustainable_fraction / 100) * 100)
+        if rate <= 0:
+            return
+        sustained = self._latency_at(rate, "sus")
+        self.figures.update(
+            sustainable_rate_eps=rate,
+            p50_ms_sustainable=sustained["p50_ms"],
+            p99_ms_sustainable=sustained["p99_ms"],
+        )
+        self.details["latency_sustainable"] = sustained
+
+    def _latency_at(self, rate: float, phase: str) -> dict[str, Any]:
+        """Event time (= produce time) -> accepted by the sandbox, at a paced offered load."""
+        seconds = self.args.latency_seconds
         total = int(rate * seconds)
-        topics = self.topics("lat")
+        topics = self.topics(phase)
         producer = EventProducer(self.bootstrap, topics, self.pool)
         self.sandbox.reset()
-        run = start_relay(self.config(topics, "bench-latency"), self.workdir, "latency", total)
+        run = start_relay(self.config(topics, f"bench-{phase}"), self.workdir, phase, total)
         if not run.ready.wait(60):
             raise RuntimeError("relay child did not get its partitions:\n" + "".join(run.lines[-40:]))
         say(f"offering {rate:,.0f} events/s for {seconds:.0f} s")
-        produced = producer.produce_paced(rate, seconds, f"lat{self.run_id}")
+        produced = producer.produce_paced(rate, seconds, f"{phase}{self.run_id}")
         result = run.wait(self.args.relay_timeout)
         lat = {slug: self.sandbox.latency(slug) for slug in PLATFORMS}
         stats = self.sandbox.stats()
         google = lat["google"]  # Data Manager timestamps carry milliseconds (Meta/TikTok: seconds)
         say(f"    latency google p50 {google['p50_ms']} ms, p99 {google['p99_ms']} ms, n={google['count']}")
-        self.figures.update(p50_ms=google["p50_ms"], p99_ms=google["p99_ms"])
-        self.details["latency"] = {
+        return {
             "offered_eps": rate,
+            "p50_ms": google["p50_ms"],
+            "p99_ms": google["p99_ms"],
             "produced": produced,
             "relay": result,
             "per_platform": lat,
             "sandbox_unique_accepted": {slug: stats[slug]["unique_events"] for slug in PLATFORMS},
         }
+
+    def scale_out(self) -> None:
+        """(d): the (b) backlog again, worked through by ``--scale-out`` processes in one group."""
+        k = self.args.scale_out
+        assert self.throughput_topics is not None, "scale_out() runs after throughput()"
+        result = measure_scale_out(
+            self.config(self.throughput_topics, "bench-scale"),
+            self.sandbox,
+            self.workdir,
+            k,
+            self.args.events,
+            self.args.relay_timeout,
+            say,
+        )
+        relay_eps = float(self.figures.get("relay_eps") or 0.0)
+        self.figures.update(
+            scale_out_processes=k,
+            scale_out_eps=round(result.eps, 1),
+            ratio_scale_out_single=round(result.eps / relay_eps, 2) if relay_eps else 0.0,
+        )
+        self.details["scale_out"] = {**vars(result), "eps": round(result.eps, 1)}
 
     def rss(self) -> None:
         """Peak RSS while the relay works through a large backlog (backpressure, not buffering)."""
@@ -212,6 +264,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--rss-events", type=int, default=200_000, help="stop the RSS phase after this many")
     p.add_argument("--rss-seconds", type=float, default=120.0, help="... or after this many seconds")
     p.add_argument("--rate", type=float, default=5000.0, help="offered load of the latency phase (events/s)")
+    p.add_argument(
+        "--sustainable-fraction",
+        type=float,
+        default=0.5,
+        help="second latency run at this fraction of (b)'s events/s (0: skip)",
+    )
+    p.add_argument(
+        "--scale-out", type=int, default=2, help="relay processes in phase (d), one group (0: skip)"
+    )
     p.add_argument("--latency-seconds", type=float, default=20.0, help="duration of the latency phase")
     p.add_argument("--naive-seconds", type=float, default=20.0, help="time box of the naive baseline")
     p.add_argument("--partitions", type=int, default=6, help="partitions per event topic")
@@ -233,12 +294,14 @@ def main(argv: list[str] | None = None) -> int:
             say(f"broker {bootstrap}, sandbox {sandbox.base_url} ({args.latency_ms:.0f} ms latency)")
             bench = Bench(args, bootstrap, sandbox, workdir)
             bench.throughput()
+            if args.scale_out > 0:
+                bench.scale_out()
             bench.latency()
             if not args.skip_rss:
                 bench.rss()
-    figures = {key: bench.figures.get(key) for key in KEYS}
-    for key in KEYS:
-        print(f"{key:>20}  {figures[key]}")
+    figures = {key: bench.figures.get(key) for key in (*KEYS, *EXTRA_KEYS)}
+    for key, value in figures.items():
+        print(f"{key:>22}  {value}")
     if args.out:
         report = {**figures, "details": bench.details}
         Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")

@@ -57,11 +57,18 @@ class Watch:
                 self.threads_first = thread_cpu_seconds()
             timed_out = self.first is not None and time.monotonic() - self.first >= self.max_seconds
             if finished >= self.expect or timed_out or time.monotonic() - started > self.max_seconds + 120:
-                self.last = time.monotonic()
-                self.cpu_last = time.process_time()
-                self.threads_last = thread_cpu_seconds()
-                self.done_at_stop = finished
+                self.close(engine)
                 return
+
+    def close(self, engine: Engine) -> None:
+        """Take the end of the measured span now (if `run` has not): the relay was stopped from
+        outside, by SIGTERM (the scale-out phase stops its children that way)."""
+        if self.last is not None:
+            return
+        self.last = time.monotonic()
+        self.cpu_last = time.process_time()
+        self.threads_last = thread_cpu_seconds()
+        self.done_at_stop = engine.stats.messages_finished
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
@@ -71,6 +78,8 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     watch = Watch(args.expect, args.max_seconds)
     watcher = asyncio.get_running_loop().create_task(watch.run(relay.engine))
     drained = await run_relay(relay, stop_when=lambda _e: watcher.done(), install_signals=True)
+    watcher.cancel()
+    watch.close(relay.engine)
     first = watch.first or time.monotonic()
     last = watch.last or time.monotonic()
     stats = relay.engine.stats
@@ -78,6 +87,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
         "finished": watch.done_at_stop,
         "finished_total": stats.messages_finished,
         "seconds": last - first,
+        "first_monotonic": watch.first,
         "cpu_seconds": watch.cpu_last - watch.cpu_first,
         "vm_hwm_kb": status_kb("self", "VmHWM"),
         "drained": drained,

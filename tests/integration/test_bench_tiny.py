@@ -2,7 +2,8 @@
 
 Why: `python -m bench.relay_bench` is how we back the performance claims; if it silently
 stopped delivering (a config drift, a renamed setting), its figures would be meaningless. This
-runs every phase but the 1M-event RSS one and asserts counts: every event accepted by each of
+runs every phase but the 1M-event RSS one (incl. the two-process phase (d) and the second
+latency run) and asserts counts: every event accepted by each of
 the three platforms, the relay finished all of them, and the JSON carries every key.
 """
 
@@ -49,3 +50,17 @@ def test_tiny_benchmark_delivers_every_event(
     assert latency["relay"]["finished"] == produced
     assert latency["sandbox_unique_accepted"] == {"meta": produced, "google": produced, "tiktok": produced}
     assert latency["per_platform"]["google"]["count"] == produced
+
+    # (d): two relay processes in one group share the same backlog; together they deliver all
+    scale = report["details"]["scale_out"]
+    assert scale["processes"] == 2 and scale["events"] == N
+    assert sum(scale["per_process_finished"]) >= N
+    assert report["scale_out_eps"] > 0
+
+    # the second latency run, at a load one process sustains (skipped below 100 events/s)
+    sustained = report["details"].get("latency_sustainable")
+    if report["relay_eps"] >= 200:
+        assert sustained is not None
+    if sustained is not None:
+        total = sustained["produced"]
+        assert sustained["sandbox_unique_accepted"] == {"meta": total, "google": total, "tiktok": total}
