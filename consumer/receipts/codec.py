@@ -32,6 +32,36 @@ def parsed_receipt_schema() -> Any:
     return fastavro.parse_schema(json.loads(receipt_schema_json()))
 
 
+# Fields appended to the schema after its first version, oldest first. Plain framing carries no
+# schema id, so a receipt written before a field existed ends where that field would start.
+APPENDED_FIELDS = ("replay_of",)
+
+
+@cache
+def earlier_receipt_schemas() -> tuple[Any, ...]:
+    """Writer schemas of the earlier versions (newest first), to read plain receipts they wrote."""
+    schema = json.loads(receipt_schema_json())
+    earlier: list[Any] = []
+    for name in reversed(APPENDED_FIELDS):
+        schema = {**schema, "fields": [f for f in schema["fields"] if f["name"] != name]}
+        earlier.append(fastavro.parse_schema(schema))
+    return tuple(earlier)
+
+
+def _read_plain(value: bytes) -> Any:
+    """A plain (registry-less) receipt of this or an earlier schema version; the missing
+    appended fields take their defaults."""
+    try:
+        return fastavro.schemaless_reader(io.BytesIO(value), parsed_receipt_schema(), None)
+    except EOFError:
+        for writer in earlier_receipt_schemas():
+            try:
+                return fastavro.schemaless_reader(io.BytesIO(value), writer, parsed_receipt_schema())
+            except EOFError:
+                continue
+        raise
+
+
 # Receipt fields with a handful of distinct values, whose Avro encodings are cached.
 _VOCABULARY = frozenset(
     {
@@ -44,6 +74,7 @@ _VOCABULARY = frozenset(
         "enrichment_added",
         "source_topic",
         "dlq_topic",
+        "replay_of.topic",
     }
 )
 
@@ -89,8 +120,7 @@ class ReceiptCodec:
         """Bytes -> receipt dict; the wire format is detected when a registry is configured
         (the writer schema is fetched by id, so older/newer receipt versions resolve)."""
         if self._registry is None:
-            record = fastavro.schemaless_reader(io.BytesIO(value), parsed_receipt_schema(), None)
-            return _as_dict(record)
+            return _as_dict(_read_plain(value))
         _magic, schema_id = _HEADER.unpack_from(value)
         writer = fastavro.parse_schema(json.loads(self._registry.get_schema(schema_id).schema_str))
         buf = io.BytesIO(value)

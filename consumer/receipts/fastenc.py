@@ -1,12 +1,12 @@
-"""A specialised Avro encoder for flat records like the receipt, byte-identical to fastavro's.
+"""A specialised Avro encoder for simple records like the receipt, byte-identical to fastavro's.
 
 Why: the relay writes one receipt per (event, platform) — three per event with a 3-platform
 fan-out — and ``fastavro.schemaless_writer`` spent ~15 µs on each, mostly resolving the twelve
 ``["null", X]`` unions branch by branch. The receipt schema only uses a handful of shapes
-(string, boolean, int, long incl. ``timestamp-millis`` given as epoch ms, arrays of strings, and
-unions of null with one of those), so :func:`compile_record` generates one straight-line Python
-function for the schema, once; values of a small vocabulary (platform, outcome, stage, key
-names, topics) are encoded once and reused.
+(string, boolean, int, long incl. ``timestamp-millis`` given as epoch ms, arrays of strings,
+records of those — ``replay_of`` — and unions of null with one of those), so
+:func:`compile_record` generates one straight-line Python function for the schema, once; values
+of a small vocabulary (platform, outcome, stage, key names, topics) are encoded once and reused.
 
 Nothing is guessed: ``compile_record`` returns ``None`` for a schema with any other shape, and
 the generated encoder raises :class:`Unsupported` for a value of an unexpected Python type (a
@@ -96,38 +96,83 @@ def _string(value: Any) -> bytes:
     return varint(len(data)) + data
 
 
-def compile_record(schema: Mapping[str, Any], vocabulary: frozenset[str] = frozenset()) -> Encoder | None:
-    """An encoder for records of ``schema`` (a JSON schema dict), or None if some field is outside
-    the supported shapes. Fields named in ``vocabulary`` have few distinct values and their
-    encodings are cached. The encoder raises :class:`Unsupported` for unexpected values."""
-    if schema.get("type") != "record":
-        return None
-    lines = ["def encode(r):", "    out = []", "    a = out.append", "    try:"]
-    namespace: dict[str, Any] = {"U": Unsupported, "vi": varint, "s": _string, "VA": {}, "MISSING": object()}
-    for index, spec in enumerate(schema["fields"]):
+class _Compiler:
+    """Builds the encoder's source, one field at a time; nested records recurse with their own
+    record variable (``r``, ``r1``, ``r2`` ...) so an inner value never clobbers an outer one."""
+
+    def __init__(self, vocabulary: frozenset[str]) -> None:
+        self.vocabulary = vocabulary
+        self.namespace: dict[str, Any] = {
+            "U": Unsupported,
+            "vi": varint,
+            "s": _string,
+            "VA": {},
+            "MISSING": object(),
+        }
+        self._count = 0
+
+    def record(self, schema: Mapping[str, Any], var: str, depth: int, prefix: str) -> list[str] | None:
+        """Lines encoding every field of the record held in ``var``, or None if unsupported."""
+        lines: list[str] = []
+        for spec in schema.get("fields", ()):
+            code = self.field(spec, var, depth, prefix)
+            if code is None:
+                return None
+            lines += code
+        return lines
+
+    def field(self, spec: Mapping[str, Any], var: str, depth: int, prefix: str) -> list[str] | None:
+        """Lines encoding one field of the record in ``var`` (its value goes through ``v``)."""
         name, avro_type = spec["name"], spec["type"]
-        key = f"V_{index}"
-        namespace[key] = {}
+        index = self._count
+        self._count += 1
+        self.namespace[f"V_{index}"] = {}
         optional = isinstance(avro_type, list)
         if optional:
             if len(avro_type) != 2 or avro_type[0] != "null" or spec.get("default", 0) is not None:
                 return None
             avro_type = avro_type[1]
+        body = self.value(avro_type, str(index), depth, f"{prefix}{name}")
+        if body is None:
+            return None
+        if optional:
+            code = [f"v = {var}.get({name!r})", "if v is None:", "    a(b'\\x00')"]
+            return code + ["else:", "    a(b'\\x02')"] + ["    " + line for line in body]
+        if "default" in spec:
+            self.namespace[f"D_{index}"] = spec["default"]
+            return [f"v = {var}.get({name!r}, MISSING)", "if v is MISSING:", f"    v = D_{index}", *body]
+        return [f"v = {var}[{name!r}]", *body]
+
+    def value(self, avro_type: Any, index: str, depth: int, path: str) -> list[str] | None:
+        """Lines encoding ``v`` of ``avro_type``; a nested record becomes its own variable."""
+        if isinstance(avro_type, dict) and avro_type.get("type") == "record":
+            inner = f"r{depth + 1}"
+            fields = self.record(avro_type, inner, depth + 1, f"{path}.")
+            if fields is None:
+                return None
+            return ["if type(v) is not dict: raise U", f"{inner} = v", *fields]
         base = _base(avro_type)
         if base is None:
             return None
-        body = _value_code(base, str(index), name in vocabulary)
-        if optional:
-            code = [f"v = r.get({name!r})", "if v is None:", "    a(b'\\x00')", "else:", "    a(b'\\x02')"]
-            code += ["    " + line for line in body]
-        elif "default" in spec:
-            namespace[f"D_{index}"] = spec["default"]
-            code = [f"v = r.get({name!r}, MISSING)", "if v is MISSING:", f"    v = D_{index}", *body]
-        else:
-            code = [f"v = r[{name!r}]", *body]
-        lines += ["        " + line for line in code]
+        return _value_code(base, index, path in self.vocabulary)
+
+
+def compile_record(schema: Mapping[str, Any], vocabulary: frozenset[str] = frozenset()) -> Encoder | None:
+    """An encoder for records of ``schema`` (a JSON schema dict), or None if some field is outside
+    the supported shapes. Fields named in ``vocabulary`` (``outer.inner`` for a nested record's
+    field) have few distinct values and their encodings are cached. The encoder raises
+    :class:`Unsupported` for unexpected values (a non-dict nested record included)."""
+    if schema.get("type") != "record":
+        return None
+    compiler = _Compiler(vocabulary)
+    body = compiler.record(schema, "r", 0, "")
+    if body is None:
+        return None
+    lines = ["def encode(r):", "    out = []", "    a = out.append", "    try:"]
+    lines += ["        " + line for line in body]
     lines += ["    except (KeyError, TypeError, AttributeError):", "        raise U from None"]
     lines += ["    return b''.join(out)"]
+    namespace = compiler.namespace
     exec("\n".join(lines), namespace)  # the source is built above from the schema's shapes only
     encoder: Encoder = namespace["encode"]
     return encoder
