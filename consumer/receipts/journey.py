@@ -1,8 +1,9 @@
 """One event's journey, assembled from its receipts (and the delivery ledger), for `trace`.
 
-Receipts are at least once, and a redelivered event can have several per platform (a crash
-before the commit, a ledger skip after a redelivery). Per platform the journey shows one fate —
-a delivery wins over anything else, otherwise the latest receipt — and keeps every receipt in
+Receipts are at least once, and an event can have several per platform: a crash before the
+commit, a ledger skip after a redelivery, and `dlq replay` (receipts with ``replay_of``), which
+re-sends what was dead-lettered. Per platform the journey shows one fate (:func:`final_receipt`:
+a delivery wins over anything else, otherwise the latest receipt) and keeps every receipt in
 ``history`` so nothing is hidden.
 """
 
@@ -17,6 +18,29 @@ def _when(ms: int | None) -> str:
     if not ms:
         return "-"
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+
+def _precedence(indexed: tuple[int, dict[str, Any]]) -> tuple[bool, bool, int, int]:
+    index, receipt = indexed
+    delivered = receipt["outcome"] == "delivered"
+    sent = delivered and receipt["stage"] != "ledger"
+    return delivered, sent, int(receipt.get("receipt_time_ms") or 0), index
+
+
+def final_receipt(history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The receipt that tells a platform's fate: a delivery beats any failure (a replay that
+    delivered what had been dead-lettered, or a redelivery), one that was sent beats a ledger
+    skip (it carries the platform's answer), and otherwise the latest ``receipt_time_ms`` wins
+    (the receipts' order on ties) — so a replay that failed again shows its new dead letter."""
+    return max(enumerate(history), key=_precedence)[1]
+
+
+def replay_label(receipt: dict[str, Any]) -> str | None:
+    """``replay of capi.dlq[0]@17`` for a receipt written by `dlq replay`, else None."""
+    of = receipt.get("replay_of")
+    if not of:
+        return None
+    return f"replay of {of['topic']}[{of['partition']}]@{of['offset']}"
 
 
 @dataclass
@@ -50,6 +74,7 @@ class PlatformFate:
             "code": f.get("code"),
             "match_keys": list(f.get("match_keys") or ()),
             "dlq": dlq,
+            "replay_of": dict(f["replay_of"]) if f.get("replay_of") else None,
             "ledger_accepted": self.ledger_accepted,
             "receipts": len(self.history),
         }
@@ -70,10 +95,7 @@ class Journey:
         for receipt in self.receipts:
             by_platform.setdefault(receipt["platform"], []).append(receipt)
         for slug, history in sorted(by_platform.items()):
-            delivered = [r for r in history if r["outcome"] == "delivered"]
-            sent = [r for r in delivered if r["stage"] != "ledger"]
-            final = (sent or delivered or history)[-1]
-            self.platforms[slug] = PlatformFate(slug, final, history)
+            self.platforms[slug] = PlatformFate(slug, final_receipt(history), history)
 
     @property
     def found(self) -> bool:
@@ -88,7 +110,11 @@ class Journey:
     @property
     def consumed(self) -> list[tuple[str, int, int]]:
         """Every (topic, partition, offset) it was consumed from (more than one if re-produced)."""
-        seen = {(r["source_topic"], r["source_partition"], r["source_offset"]) for r in self.receipts}
+        seen = {
+            (r["source_topic"], r["source_partition"], r["source_offset"])
+            for r in self.receipts
+            if r["source_topic"]  # a replayed record whose headers lost the source position
+        }
         return sorted(seen)
 
     @property
@@ -139,6 +165,9 @@ def _render_fate(slug: str, fate: PlatformFate) -> list[str]:
     outcome = f["outcome"].upper() + (" (duplicate)" if f.get("duplicate") else "")
     if f["stage"] == "ledger":
         outcome += " (skipped: ledger says already accepted)"
+    replay = replay_label(f)
+    if replay:
+        outcome += f" ({replay})"
     head = f"  {slug:<10} {outcome:<12} stage {f['stage']}, attempts {f.get('attempts', 0)}"
     if f.get("http_status"):
         head += f", HTTP {f['http_status']}"
@@ -156,6 +185,8 @@ def _render_fate(slug: str, fate: PlatformFate) -> list[str]:
     if fate.ledger_accepted is not None:
         out.append(f"             ledger {'accepted' if fate.ledger_accepted else 'no record'}")
     if len(fate.history) > 1:
-        kinds = ", ".join(f"{r['outcome']}/{r['stage']}" for r in fate.history)
+        kinds = ", ".join(
+            f"{r['outcome']}/{r['stage']}" + (" (replay)" if r.get("replay_of") else "") for r in fate.history
+        )
         out.append(f"             {len(fate.history)} receipts: {kinds}")
     return out
