@@ -3,7 +3,8 @@ dispatcher, and turn each outcome into delivered / expired / re-queued / reporte
 
 The `Replayer` (in `replay`) owns Kafka and the lifecycle; this module owns what happens to one
 record, and marks it finished in the offset tracker only when every target is done — including
-the broker's acknowledgement of a re-queued copy — so a commit never passes unfinished work.
+the broker's acknowledgement of a re-queued copy and of each target's receipt — so a commit
+never passes unfinished work, and every committed outcome has a durable receipt.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 import structlog
@@ -19,8 +19,9 @@ import structlog
 from connectors.base import Connector, ItemOutcome, Reject
 from consumer.codec import Codec, DecodeError, RegistryUnavailableError
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
-from consumer.dlq_ops.filters import RecordFilter
+from consumer.dlq_ops.jobs import Job, ReplayOptions
 from consumer.dlq_ops.ratelimit import TokenBucket
+from consumer.dlq_ops.receipting import ReplayReceipts
 from consumer.dlq_ops.records import DlqRecord
 from consumer.dlq_ops.summary import ReplaySummary, Reported
 from consumer.engine import EnricherLike
@@ -30,44 +31,16 @@ from consumer.kafka.offsets import OffsetTracker
 from consumer.ledger.guard import LedgerGuard
 from consumer.observability import metrics
 
+__all__ = ["Job", "RecordProcessor", "ReplayOptions"]
+
 log = structlog.get_logger("capi_relay.dlq_replay")
 
 
-@dataclass
-class ReplayOptions:
-    """How to replay. ``group`` None means one group per filter set (see `filters`);
-    ``commit_skipped`` None means "commit skipped records only in such a per-filter group"."""
-
-    filter: RecordFilter = field(default_factory=RecordFilter)
-    topic: str | None = None
-    group: str | None = None
-    dry_run: bool = False
-    rate: float | None = None
-    max_replays: int = 3
-    commit_skipped: bool | None = None
-    max_in_flight: int = 1000
-    progress: bool = True
-    show: int = 20
-    drain_deadline_s: float | None = None
-    poll_batch: int = 200
-    commit_interval_s: float = 0.5
-    use_ledger: bool = True  # skip platforms the delivery ledger says already accepted the event
-
-
-@dataclass(eq=False)
-class Job:
-    """One DLQ record on its way through the replay; ``remaining`` counts open targets."""
-
-    record: DlqRecord
-    remaining: int = 0
-    event_id: str | None = None
-    event_type: str | None = None
-    alive: bool = True
-
-
 class RecordProcessor:
-    """Per-record replay logic. ``pending`` counts sends and DLQ writes in flight (``idle`` is
-    set when it is zero); setting ``stopping`` makes it hand nothing new to a platform."""
+    """Per-record replay logic. ``pending`` counts sends, DLQ writes and receipts in flight
+    (``idle`` is set when it is zero); setting ``stopping`` makes it hand nothing new to a
+    platform. ``receipts`` (set by the replayer unless receipts are off or it is a dry run)
+    writes one receipt per terminal (record, platform) outcome."""
 
     def __init__(
         self,
@@ -96,6 +69,7 @@ class RecordProcessor:
         self.dispatchers: dict[str, PlatformDispatcher] = {}
         self.writer: DeadLetterWriter | None = None
         self.ledger: LedgerGuard | None = None
+        self.receipts: ReplayReceipts | None = None
         self.pending = 0
         self.idle = asyncio.Event()
         self.idle.set()
@@ -148,6 +122,8 @@ class RecordProcessor:
                 decoded.append((job, event))
         if decoded and self.enricher is not None:
             await self._enrich([e for _, e in decoded])
+            for job, event in decoded:
+                job.enriched = tuple((event.get("_enrichment") or {}).get("added", ()))
         accepted = await self._ledger_lookup(decoded)
         for job, event in decoded:
             if self.stopping:
@@ -212,6 +188,8 @@ class RecordProcessor:
                 delay = min(delay * 2, 30.0)
         job.event_id = job.event_id or event.get("event_id")
         job.event_type = event.get("type")
+        event_time = event.get("event_time")
+        job.event_time_ms = event_time if isinstance(event_time, int) else None
         return event
 
     async def _route(
@@ -231,7 +209,7 @@ class RecordProcessor:
                 self.summary.count(slug, "already_accepted")
                 if not self.options.dry_run:
                     metrics.LEDGER_SKIPS.labels(slug).inc()
-                self._unit_finished(job)
+                self._receipted(job, slug, "delivered", "ledger", reason="already accepted (ledger)")
                 continue
             try:
                 mapped = self.connectors[slug].map_event(event, now_ms)
@@ -241,7 +219,7 @@ class RecordProcessor:
                 if mapped.code == "outside_window":
                     self.summary.count(slug, "expired")
                     self._report(job, slug, "expired", mapped.reason)
-                    self._unit_finished(job)
+                    self._receipted(job, slug, "rejected", "map", reason=mapped.reason, code=mapped.code)
                 else:
                     self._failed(
                         job,
@@ -288,7 +266,7 @@ class RecordProcessor:
             if self.ledger is not None:
                 self.ledger.note(unit.platform, unit.item.event_id)
             self.summary.count(unit.platform, "delivered")
-            self._unit_finished(job)
+            self._receipted(job, unit.platform, "delivered", "deliver", unit=unit, result=outcome)
             return
         self._failed(
             job,
@@ -299,6 +277,8 @@ class RecordProcessor:
             outcome.code,
             attempts=unit.attempts,
             http_status=unit.last_status,
+            unit=unit,
+            result=outcome,
         )
 
     def _failed(
@@ -313,6 +293,8 @@ class RecordProcessor:
         attempts: int = 0,
         http_status: int | None = None,
         exception_class: str = "capi_relay.DeliveryFailure",
+        unit: Unit | None = None,
+        result: ItemOutcome | None = None,
     ) -> None:
         """A replayed (record, platform) failed again: re-queue with replays + 1, or report at
         the cap. The record finishes only once the broker acknowledged the re-queued copy."""
@@ -328,39 +310,30 @@ class RecordProcessor:
             self._report(
                 job, slug, "capped", f"failed on replay {replays} of {self.options.max_replays}: {reason}"
             )
-            self._unit_finished(job)
+            self._receipted(job, slug, outcome, stage, unit=unit, result=result, reason=reason, code=code)
             return
-        letter = DeadLetter(
-            topic=record.source_topic,
-            partition=record.source_partition,
-            offset=record.source_offset,
-            key=record.key,
-            value=record.value,
-            headers=record.headers,
-            stage=stage,
-            platform=slug,
-            outcome=outcome,
-            reason=reason,
-            exception_class=exception_class,
-            attempts=record.attempts + attempts,
+        letter = job.requeue_letter(
+            slug,
+            stage,
+            outcome,
+            reason,
+            code,
+            attempts=attempts,
             http_status=http_status,
-            error_code=code,
-            first_failure_ms=record.first_failure_ms,
-            last_failure_ms=int(time.time() * 1000),
-            event_id=job.event_id,
-            event_type=job.event_type,
-            replays=replays,
+            exception_class=exception_class,
         )
         self.pending += 1
         self.idle.clear()
-        task = asyncio.get_running_loop().create_task(self._requeue(job, slug, letter))
+        task = asyncio.get_running_loop().create_task(self._requeue(job, slug, letter, unit, result))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _requeue(self, job: Job, slug: str, letter: DeadLetter) -> None:
+    async def _requeue(
+        self, job: Job, slug: str, letter: DeadLetter, unit: Unit | None, result: ItemOutcome | None
+    ) -> None:
         assert self.writer is not None
         try:
-            await self.writer.write(letter)
+            location = await self.writer.write(letter)
         finally:
             self._release()
         self.summary.count(slug, "requeued")
@@ -370,7 +343,17 @@ class RecordProcessor:
             "requeued",
             f"failed again ({letter.outcome}), replay {letter.replays}: {letter.reason}",
         )
-        self._unit_finished(job)
+        self._receipted(
+            job,
+            slug,
+            letter.outcome,
+            letter.stage,
+            unit=unit,
+            result=result,
+            reason=letter.reason,
+            code=letter.error_code,
+            requeued=location,
+        )
 
     def _report(self, job: Job, slug: str, kind: str, reason: str) -> None:
         if kind in ("unroutable",):
@@ -378,6 +361,21 @@ class RecordProcessor:
         self.summary.report(
             Reported(kind, slug, job.event_id, job.record.partition, job.record.offset, reason)
         )
+
+    def _receipted(self, job: Job, slug: str, outcome: str, stage: str, **receipt: Any) -> None:
+        """A terminal outcome of (record, platform): finish it once its receipt is acknowledged
+        (at once when no receipts are written — off, or a dry run)."""
+        if self.receipts is None or self.options.dry_run:
+            self._unit_finished(job)
+            return
+        self.pending += 1
+        self.idle.clear()
+
+        def acked() -> None:
+            self._release()
+            self._unit_finished(job)
+
+        self.receipts.emit(job, self.receipts.receipt(job, slug, outcome, stage, **receipt), acked)
 
     def _release(self) -> None:
         self.pending -= 1

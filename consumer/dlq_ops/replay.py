@@ -13,6 +13,9 @@ no other — safely, visibly and without loops.
   up to the end offsets seen at start; an offset is committed only once its record finished
   (delivered, expired, re-queued with the broker's ack, or reported), contiguously per partition.
   SIGINT stops intake and lets what is in flight finish, so a rerun sends each record once.
+* Receipts (``receipts.enabled``, not in a dry run): one per terminal (record, platform) outcome,
+  with ``replay_of`` naming the replayed record (see `receipting`). A record finishes only after
+  its receipts are acknowledged, so — like the relay — no offset is committed before them.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from consumer.config import Settings
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
 from consumer.delivery.http import HttpSender
-from consumer.dlq_ops.processor import RecordProcessor, ReplayOptions
+from consumer.dlq_ops.jobs import ReplayOptions
+from consumer.dlq_ops.processor import RecordProcessor
 from consumer.dlq_ops.progress import Progress
+from consumer.dlq_ops.receipting import ReplayReceipts
 from consumer.dlq_ops.records import DlqReader
 from consumer.dlq_ops.summary import ReplaySummary
 from consumer.engine import EnricherLike
@@ -167,6 +172,7 @@ class Replayer:
             )
             progress = Progress(self.summary.total, self.err, enabled=self.options.progress)
             if not self.options.dry_run:
+                await self._start_receipts()
                 await sender.start()
                 self.proc.writer = DeadLetterWriter(self._producer_config(), self.topic)
                 self.proc.writer.start()
@@ -186,6 +192,23 @@ class Replayer:
             await self._shutdown(reader, sender)
             self.summary.elapsed_s = time.monotonic() - started
         return self.summary
+
+    async def _start_receipts(self) -> None:
+        """The relay's receipt writer on ``topics.receipts`` (which must exist), unless off."""
+        from consumer.kafka.topics import MissingTopicError
+        from consumer.receipts.factory import build_receipt_writer, ensure_receipts_topic
+
+        if not self.settings.receipts.enabled:
+            return
+        try:
+            await asyncio.to_thread(ensure_receipts_topic, self.settings)
+        except MissingTopicError as exc:
+            raise ReplayUsageError(f"{exc} (or set receipts.enabled: false)") from None
+        writer = build_receipt_writer(self.settings, self._producer_config())
+        if writer is not None:
+            writer.start()
+            self.proc.receipts = ReplayReceipts(writer, self.topic)
+            self.summary.receipts_topic = writer.topic
 
     def _producer_config(self) -> dict[str, Any]:
         kafka = self.settings.kafka
@@ -234,6 +257,12 @@ class Replayer:
         await self.proc.cancel_background()
         if self.proc.ledger is not None:
             await self.proc.ledger.close()
+        receipts = self.proc.receipts
+        if receipts is not None:  # flushed before the final commit: their acks finish records
+            self.summary.receipts_unacked = await receipts.close()
+            self.summary.receipts_written = receipts.writer.written
+            if self.summary.receipts_unacked:
+                log.warning("replay_receipts_unacked", receipts=self.summary.receipts_unacked)
         try:
             self._commit(reader)
         except Exception as exc:  # a failed final commit only means a rerun resends some records

@@ -58,6 +58,9 @@ class ReplaySummary:
     counts: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(int)))
     reported: list[Reported] = field(default_factory=list)
     reported_dropped: int = 0
+    receipts_topic: str | None = None  # None: no receipts written (off, or a dry run)
+    receipts_written: int = 0
+    receipts_unacked: int = 0  # still unacknowledged at shutdown: their records stay uncommitted
 
     def count(self, platform: str, kind: str, n: int = 1) -> None:
         """Add to one platform's counter."""
@@ -133,6 +136,15 @@ class ReplaySummary:
             "platforms": {p: dict(c) for p, c in sorted(self.counts.items())},
             "reported": [r.to_json() for r in self.reported],
             "reported_dropped": self.reported_dropped,
+            "receipts": (
+                {
+                    "topic": self.receipts_topic,
+                    "written": self.receipts_written,
+                    "unacked": self.receipts_unacked,
+                }
+                if self.receipts_topic
+                else None
+            ),
             "exit_code": self.exit_code,
         }
 
@@ -154,6 +166,9 @@ class ReplaySummary:
             totals = self.totals()
             rows.append(["total", *(str(totals.get(c, 0)) for c in columns)])
             head.append(render_table(rows, right=frozenset(range(1, len(columns) + 1))))
+        if self.receipts_topic:
+            unacked = f", {self.receipts_unacked} unacknowledged" if self.receipts_unacked else ""
+            head.append(f"receipts: {self.receipts_written} written to {self.receipts_topic}{unacked}")
         for item in self.reported[:max_lines]:
             head.append(
                 f"  {item.kind:<10} {item.platform:<10} event {item.event_id or '-'} "
