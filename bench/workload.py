@@ -119,14 +119,15 @@ class EventProducer:
             {"bootstrap.servers": bootstrap, "linger.ms": 20, "compression.type": "lz4", "acks": "all"}
         )
 
-    def produce(self, n: int, run: str, event_time_ms: int | None = None) -> None:
-        """Produce event ``n`` of ``run``."""
+    def produce(self, n: int, run: str, event_time_ms: int | None = None) -> str:
+        """Produce event ``n`` of ``run``; returns its event id."""
         event = self.pool.event(n, run, event_time_ms)
         value = self.codec.encode(event)
+        event_id: str = event["event_id"]
         while True:
             try:
-                self.producer.produce(self.topic_for[event["type"]], value, event["event_id"].encode())
-                return
+                self.producer.produce(self.topic_for[event["type"]], value, event_id.encode())
+                return event_id
             except BufferError:
                 self.producer.poll(0.05)
 
@@ -140,9 +141,12 @@ class EventProducer:
                     progress(n)
         self.flush()
 
-    def produce_paced(self, rate: float, seconds: float, run: str) -> int:
+    def produce_paced(
+        self, rate: float, seconds: float, run: str, sent: dict[str, int] | None = None
+    ) -> int:
         """Produce at ``rate`` events/s for ``seconds``, each stamped with its produce time (ms)
-        as event_time, so the sandbox measures event time -> acceptance. Returns the count."""
+        as event_time, so the sandbox measures event time -> acceptance. Returns the count;
+        ``sent`` (if given) receives event id -> produce time in ms."""
         total = int(rate * seconds)
         started = time.monotonic()
         for n in range(total):
@@ -150,7 +154,10 @@ class EventProducer:
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            self.produce(n, run, int(time.time() * 1000))
+            now_ms = int(time.time() * 1000)
+            event_id = self.produce(n, run, now_ms)
+            if sent is not None:
+                sent[event_id] = now_ms
             if n % 500 == 0:
                 self.producer.poll(0)
         self.flush()

@@ -50,6 +50,8 @@ def test_tiny_benchmark_delivers_every_event(
     assert latency["relay"]["finished"] == produced
     assert latency["sandbox_unique_accepted"] == {"meta": produced, "google": produced, "tiktok": produced}
     assert latency["per_platform"]["google"]["count"] == produced
+    for slug in ("meta", "google", "tiktok"):  # exact latencies: every event joined by its id
+        assert latency["exact_per_platform"][slug]["count"] == produced, slug
 
     # (d): two relay processes in one group share the same backlog; together they deliver all
     scale = report["details"]["scale_out"]
