@@ -124,10 +124,7 @@ def build_relay(
 
     dispatchers = build_dispatchers(settings, connectors, connectors, sender, credentials, on_outcome)
     kafka = settings.kafka
-    producer_cfg = {
-        "bootstrap.servers": kafka.bootstrap_servers,
-        **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
-    }
+    producer_cfg = kafka.client_config()
     dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)
     ledger, receipts = build_ledger_and_receipts(settings, producer_cfg)
     engine_ref: dict[str, Engine] = {}
@@ -184,14 +181,9 @@ def build_relay(
 def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
     """The delivery-ledger guard and the receipt writer, each None when switched off."""
     from consumer.ledger.factory import build_ledger_guard
-    from consumer.receipts.codec import ReceiptCodec
-    from consumer.receipts.writer import ReceiptWriter
+    from consumer.receipts.factory import build_receipt_writer
 
-    receipts = None
-    if settings.receipts.enabled:
-        topic = settings.topics.receipts
-        receipts = ReceiptWriter(producer_cfg, topic, ReceiptCodec(registry_client(settings), topic))
-    return build_ledger_guard(settings), receipts
+    return build_ledger_guard(settings), build_receipt_writer(settings, producer_cfg)
 
 
 async def run_relay(
@@ -270,11 +262,7 @@ def ensure_output_topics(settings: Settings) -> list[str]:
     """The dead-letter topic, and the receipts topic when receipts are on, exist (or are made)."""
     from consumer.kafka.topics import ensure_topics
 
-    kafka = settings.kafka
-    admin_cfg = {"bootstrap.servers": kafka.bootstrap_servers, **{
-        k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))
-    }}
     topics = [settings.topics.dlq]
     if settings.receipts.enabled:
         topics.append(settings.topics.receipts)
-    return ensure_topics(admin_cfg, topics, create=settings.topics.create_missing)
+    return ensure_topics(settings.kafka.client_config(), topics, create=settings.topics.create_missing)

@@ -29,6 +29,13 @@ class KafkaSettings(_Strict):
     group_id: str = "capi-relay"
     extra: dict[str, str | int | bool] = Field(default_factory=dict)
 
+    def client_config(self, **more: Any) -> dict[str, Any]:
+        """Bootstrap servers plus the connection settings of ``extra`` (security, SASL, SSL) —
+        what every producer, admin client and side consumer needs; consumer tuning in ``extra``
+        stays with the relay's own consumer. ``more`` adds settings (e.g. ``group.id``)."""
+        connection = {k: v for k, v in self.extra.items() if k.startswith(("security.", "sasl.", "ssl."))}
+        return {"bootstrap.servers": self.bootstrap_servers, **more, **connection}
+
 
 class TopicSettings(_Strict):
     """Which topics carry which event type, and where dead letters and receipts go."""

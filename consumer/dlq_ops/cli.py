@@ -158,15 +158,7 @@ def _inspect(args: argparse.Namespace) -> int:
     settings = _settings(args)
     flt = _record_filter(args, replay=False)
     topic = args.topic or settings.topics.dlq
-    kafka = settings.kafka
-    reader = DlqReader(
-        {
-            "bootstrap.servers": kafka.bootstrap_servers,
-            "group.id": "capi-relay-dlq-inspect",
-            **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
-        },
-        topic,
-    )
+    reader = DlqReader(settings.kafka.client_config(**{"group.id": "capi-relay-dlq-inspect"}), topic)
     shown: list[Any] = []
     codec = Codec(registry_client(settings), settings.topics.events) if args.show else None
     try:

@@ -147,15 +147,7 @@ class Replayer:
     async def run(self) -> ReplaySummary:
         """Replay the planned range; returns the summary (also on interruption)."""
         started = time.monotonic()
-        kafka = self.settings.kafka
-        reader = DlqReader(
-            {
-                "bootstrap.servers": kafka.bootstrap_servers,
-                "group.id": self.group,
-                **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
-            },
-            self.topic,
-        )
+        reader = DlqReader(self.settings.kafka.client_config(**{"group.id": self.group}), self.topic)
         sender = HttpSender()
         try:
             try:
@@ -211,11 +203,7 @@ class Replayer:
             self.summary.receipts_topic = writer.topic
 
     def _producer_config(self) -> dict[str, Any]:
-        kafka = self.settings.kafka
-        return {
-            "bootstrap.servers": kafka.bootstrap_servers,
-            **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
-        }
+        return self.settings.kafka.client_config()
 
     async def _intake(self, reader: DlqReader, progress: Progress) -> None:
         last_commit = time.monotonic()

@@ -56,11 +56,7 @@ def trace_event(
     from consumer.receipts.reader import read_receipts
 
     topic = topic or settings.topics.receipts
-    kafka = settings.kafka
-    config = {
-        "bootstrap.servers": kafka.bootstrap_servers,
-        **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
-    }
+    config = settings.kafka.client_config()
     receipts, scanned = read_receipts(
         config,
         topic,

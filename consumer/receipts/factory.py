@@ -12,15 +12,6 @@ from consumer.receipts.codec import ReceiptCodec
 from consumer.receipts.writer import ReceiptWriter
 
 
-def kafka_client_config(settings: Settings) -> dict[str, Any]:
-    """Bootstrap servers plus the security settings of ``kafka.extra`` (nothing consumer-only)."""
-    kafka = settings.kafka
-    return {
-        "bootstrap.servers": kafka.bootstrap_servers,
-        **{k: v for k, v in kafka.extra.items() if k.startswith(("security.", "sasl.", "ssl."))},
-    }
-
-
 def ensure_receipts_topic(settings: Settings) -> bool:
     """Make sure ``topics.receipts`` exists (created if ``topics.create_missing``), as the relay
     does at start: a write to a missing topic would retry forever and hold every commit.
@@ -28,7 +19,7 @@ def ensure_receipts_topic(settings: Settings) -> bool:
     from consumer.kafka.topics import ensure_topics
 
     created = ensure_topics(
-        kafka_client_config(settings), [settings.topics.receipts], create=settings.topics.create_missing
+        settings.kafka.client_config(), [settings.topics.receipts], create=settings.topics.create_missing
     )
     return bool(created)
 
@@ -42,5 +33,5 @@ def build_receipt_writer(
     from consumer.app import registry_client
 
     topic = settings.topics.receipts
-    config = dict(producer_config) if producer_config is not None else kafka_client_config(settings)
+    config = dict(producer_config) if producer_config is not None else settings.kafka.client_config()
     return ReceiptWriter(config, topic, ReceiptCodec(registry_client(settings), topic))
