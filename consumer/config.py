@@ -86,7 +86,7 @@ class LedgerSettings(_Strict):
     redis_url: str | None = None
     default_ttl_days: float = Field(7.0, gt=0)
     ttl_days: dict[str, float] = Field(default_factory=dict)
-    flush_interval_ms: int = Field(100, ge=1)
+    flush_interval_ms: int = Field(20, ge=1)  # the crash window's buffered part (see guard.py)
     flush_max_items: int = Field(500, ge=1)
 
 

@@ -8,7 +8,10 @@ buffered writes.
 * Acceptances are buffered and written every ``flush_interval_s`` or ``flush_max`` items, in one
   round trip. The unit finishes without waiting for that write: the ledger is an optimisation,
   and the crash window it leaves (platform answered, buffer not yet written) is the only source
-  of duplicates left. A failed write is dropped and counted (``op="record"``).
+  of duplicates left. Hence the short default interval (20 ms): with WAL and
+  ``synchronous=NORMAL`` a SQLite commit costs no fsync, and under load ``flush_max`` triggers
+  first anyway; at 100 ms the buffer held a quarter of the duplicates the ledger is there to
+  prevent. A failed write is dropped and counted (``op="record"``).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class LedgerGuard:
         ledger: DeliveryLedger,
         ttl: LedgerTtl | None = None,
         *,
-        flush_interval_s: float = 0.1,
+        flush_interval_s: float = 0.02,
         flush_max: int = 500,
         cooldown_s: float = 5.0,
     ) -> None:
