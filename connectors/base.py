@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -143,6 +143,21 @@ class ConnectorSettings(BaseModel):
 
     base_url: str = ""
     test_mode: bool = False
+
+
+SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
+
+DAY_MS = 86_400_000
+"""One day in milliseconds: platforms state their event-time windows in days."""
+
+
+def own_settings(settings: ConnectorSettings, model: type[SettingsT]) -> SettingsT:
+    """The connector's own settings model from whatever it was given: the registry and tests may
+    hand over the base model (or another connector's), which is re-validated against ``model``
+    so a wrong key fails here, with its name, rather than as a missing attribute later."""
+    if isinstance(settings, model):
+        return settings
+    return model.model_validate(settings.model_dump())
 
 
 class Connector(Protocol):

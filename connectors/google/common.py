@@ -14,12 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from connectors import normalize
-from connectors.base import EVENT_TYPES, Reject
+from connectors.base import DAY_MS, EVENT_TYPES, Reject
 from connectors.google.settings import Settings, action_customer, action_id
 
 WINDOW_DAYS = 90.0
 MAX_FUTURE_MS = 5 * 60 * 1000
-_DAY_MS = 86_400_000
 _EMPTY: Mapping[str, Any] = {}
 
 
@@ -86,7 +85,7 @@ def check_event(
     event_time = event.get("event_time")
     if not isinstance(event_time, int):
         return Reject("event_time missing", code="invalid_event")
-    if event_time < now_ms - int(WINDOW_DAYS * _DAY_MS):
+    if event_time < now_ms - int(WINDOW_DAYS * DAY_MS):
         return Reject("event older than Google's 90-day upload window", code="outside_window")
     if event_time > now_ms + MAX_FUTURE_MS:
         return Reject("event_time is more than 5 minutes in the future", code="outside_window")

@@ -15,6 +15,7 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.google.ads_api import AdsApi
 from connectors.google.common import WINDOW_DAYS
@@ -37,8 +38,7 @@ class GoogleConnector:
     credential_kind: ClassVar[str] = "oauth"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._impl: AdsApi | DataManagerApi = (
             AdsApi(settings) if settings.api == "ads_api" else DataManagerApi(settings)

@@ -16,6 +16,7 @@ import orjson
 from connectors import normalize as nz
 from connectors.admission import admission_reject
 from connectors.base import (
+    DAY_MS,
     BatchLimits,
     ConnectorSettings,
     Credentials,
@@ -25,11 +26,11 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.linkedin.classify import classify as classify_response
 from connectors.linkedin.settings import ConversionRules, Settings
 
-DAY_MS = 86_400_000
 EMAIL_ID = "SHA256_EMAIL"
 CLICK_ID = "LINKEDIN_FIRST_PARTY_ADS_TRACKING_UUID"
 
@@ -53,8 +54,7 @@ class LinkedInConnector:
     credential_kind: ClassVar[str] = "oauth"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._url = f"{settings.base_url.rstrip('/')}/rest/conversionEvents"
         self._version = settings.linkedin_version or self.api_version

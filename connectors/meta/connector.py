@@ -18,6 +18,7 @@ import orjson
 
 from connectors import normalize as nz
 from connectors.base import (
+    DAY_MS,
     BatchLimits,
     ConnectorSettings,
     Credentials,
@@ -27,12 +28,12 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.meta import mapping
 from connectors.meta.classify import classify as classify_response
 from connectors.meta.settings import Settings
 
-DAY_MS = 86_400_000
 ACTION_SOURCES = {
     "WEBSITE": "website",
     "APP": "app",
@@ -59,8 +60,7 @@ class MetaConnector:
     credential_kind: ClassVar[str] = "static"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._base = settings.base_url.rstrip("/")
         self._site_pixels = {site: s.pixel_id for site, s in settings.sites.items()}

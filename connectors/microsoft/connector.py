@@ -17,6 +17,7 @@ import orjson
 from connectors import normalize as nz
 from connectors.admission import admission_reject
 from connectors.base import (
+    DAY_MS,
     BatchLimits,
     ConnectorSettings,
     Credentials,
@@ -26,11 +27,11 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.microsoft.classify import classify as classify_response
 from connectors.microsoft.settings import Settings
 
-DAY_MS = 86_400_000
 _MSCLKID = re.compile(r"[0-9a-f-]{32,36}")
 _SUFFIX = re.compile(r"-\d$")
 _NON_ALNUM = re.compile(r"[.]")
@@ -58,8 +59,7 @@ class MicrosoftConnector:
     credential_kind: ClassVar[str] = "static"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._base = settings.base_url.rstrip("/")
         self._names = dict(settings.event_names)

@@ -16,6 +16,7 @@ import orjson
 from connectors import normalize as nz
 from connectors.admission import admission_reject
 from connectors.base import (
+    DAY_MS,
     BatchLimits,
     ConnectorSettings,
     Credentials,
@@ -25,13 +26,12 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.hashed_user_data import number_text
 from connectors.pinterest.classify import classify as classify_response
 from connectors.pinterest.settings import Settings
 from connectors.pinterest.userdata import MATCHING_KEYS, build_user_data
-
-DAY_MS = 86_400_000
 
 
 class PinterestConnector:
@@ -45,8 +45,7 @@ class PinterestConnector:
     credential_kind: ClassVar[str] = "static"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._url_prefix = f"{settings.base_url.rstrip('/')}/{self.api_version}/ad_accounts/"
         self._url_suffix = "/events?test=true" if settings.test_mode else "/events"

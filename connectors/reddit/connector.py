@@ -25,6 +25,7 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.reddit.classify import classify as classify_response
 from connectors.reddit.settings import Settings
@@ -60,8 +61,7 @@ class RedditConnector:
     credential_kind: ClassVar[str] = "static"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._base = settings.base_url.rstrip("/")
         self._types = dict(settings.tracking_types)

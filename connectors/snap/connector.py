@@ -15,6 +15,7 @@ import orjson
 from connectors import normalize as nz
 from connectors.admission import admission_reject
 from connectors.base import (
+    DAY_MS,
     BatchLimits,
     ConnectorSettings,
     Credentials,
@@ -24,13 +25,12 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.hashed_user_data import number_text
 from connectors.snap.classify import classify as classify_response
 from connectors.snap.settings import Settings
 from connectors.snap.userdata import MATCHING_KEYS, build_user_data, ldu_options
-
-DAY_MS = 86_400_000
 
 
 class SnapConnector:
@@ -46,8 +46,7 @@ class SnapConnector:
     credential_kind: ClassVar[str] = "static"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         path = "events/validate" if settings.test_mode else "events"
         self._url_prefix = f"{settings.base_url.rstrip('/')}/{self.api_version}/"

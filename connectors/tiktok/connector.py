@@ -13,6 +13,7 @@ import orjson
 
 from connectors import normalize as nz
 from connectors.base import (
+    DAY_MS,
     BatchLimits,
     ConnectorSettings,
     Credentials,
@@ -22,11 +23,11 @@ from connectors.base import (
     Item,
     ItemOutcome,
     Reject,
+    own_settings,
 )
 from connectors.tiktok.classify import classify as classify_response
 from connectors.tiktok.settings import Settings
 
-DAY_MS = 86_400_000
 MATCHING_KEYS = frozenset({"email", "phone", "external_id", "click_id", "ttp", "ip_ua", "lead_id"})
 
 
@@ -42,8 +43,7 @@ class TikTokConnector:
     credential_kind: ClassVar[str] = "static"
 
     def __init__(self, settings: ConnectorSettings) -> None:
-        if not isinstance(settings, Settings):
-            settings = Settings.model_validate(settings.model_dump())
+        settings = own_settings(settings, Settings)
         self.settings = settings
         self._url = f"{settings.base_url.rstrip('/')}/open_api/{self.api_version}/event/track/"
         self._names = dict(settings.event_names)
