@@ -51,14 +51,9 @@ class AdsApi:
 
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One ClickConversion: click id, action, time, order id, value, hashed email/phone."""
-        rejected = common.check_event(event, now_ms, self._require_granted)
-        if rejected is not None:
-            return rejected
-        event_type = str(event.get("type"))
-        context = event.get("context") or _EMPTY
-        target = self._targets.resolve(context.get("site_id"), event_type)
-        if target is None:
-            return Reject(f"no Google conversion action configured for {event_type}", code="not_configured")
+        target = self._targets.admit(event, now_ms, self._require_granted)
+        if isinstance(target, Reject):
+            return target
         click = common.click_id(event.get("click_ids") or _EMPTY)
         email, phone, dropped = common.identifiers(event.get("user") or _EMPTY, self._hash_phone)
         if click is not None and click[0] != "gclid" and self._braid_drops_ids:
@@ -95,7 +90,7 @@ class AdsApi:
             row["consent"] = {"adUserData": "GRANTED"}
         return Item(
             event_id=str(event.get("event_id") or ""),
-            event_type=event_type,
+            event_type=str(event.get("type")),
             event_time_ms=event_time,
             payload=row,
             match_keys=tuple(keys),

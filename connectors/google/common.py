@@ -71,6 +71,19 @@ class Targets:
         site_key = site_id if site_id in self._sites else ""
         return self._by_key.get((site_key, event_type))
 
+    def admit(self, event: Mapping[str, Any], now_ms: int, require_granted: bool) -> Target | Reject:
+        """What both Google APIs do first: the consent and time checks, then the conversion
+        action for the event's site and type (a refusal when none is configured)."""
+        rejected = check_event(event, now_ms, require_granted)
+        if rejected is not None:
+            return rejected
+        event_type = str(event.get("type"))
+        context = event.get("context") or _EMPTY
+        target = self.resolve(context.get("site_id"), event_type)
+        if target is None:
+            return Reject(f"no Google conversion action configured for {event_type}", code="not_configured")
+        return target
+
 
 def check_event(
     event: Mapping[str, Any], now_ms: int, require_granted: bool

@@ -88,14 +88,10 @@ class DataManagerApi:
 
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
         """One Data Manager Event: time, transaction id, source, click id, user data, consent."""
-        rejected = common.check_event(event, now_ms, self._require_granted)
-        if rejected is not None:
-            return rejected
-        event_type = str(event.get("type"))
+        target = self._targets.admit(event, now_ms, self._require_granted)
+        if isinstance(target, Reject):
+            return target
         context = event.get("context") or _EMPTY
-        target = self._targets.resolve(context.get("site_id"), event_type)
-        if target is None:
-            return Reject(f"no Google conversion action configured for {event_type}", code="not_configured")
         user = event.get("user") or _EMPTY
         click = common.click_id(event.get("click_ids") or _EMPTY)
         email, phone, dropped = common.identifiers(user, self._hash_phone)
@@ -143,7 +139,7 @@ class DataManagerApi:
                 keys.append("ip_ua")
         return Item(
             event_id=str(event.get("event_id") or ""),
-            event_type=event_type,
+            event_type=str(event.get("type")),
             event_time_ms=event_time,
             payload=out,
             match_keys=tuple(keys),
