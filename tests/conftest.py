@@ -6,6 +6,11 @@ otherwise a throwaway :class:`~consumer.devtools.kafka_local.LocalKafka` is star
 first request and stopped at the end. Tests create their own uniquely named topics with
 ``new_topic`` so they never see each other's data. Package-specific fixtures belong in
 conftest files of the sub-directories, not here.
+
+The Schema Registry is shared the same way: ``SCHEMA_REGISTRY_URL`` (a Confluent-compatible
+base URL) reuses a running one, otherwise one in-memory Apicurio Registry
+(:class:`~consumer.devtools.apicurio_local.LocalApicurio`) serves the session. Tests keep apart
+by using their own subject names.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from consumer.devtools.apicurio_local import LocalApicurio
 from consumer.devtools.kafka_local import LocalKafka
 
 NewTopicFactory = Callable[..., str]
@@ -33,6 +39,17 @@ def kafka_bootstrap() -> Iterator[str]:
         return
     with LocalKafka() as kafka:
         yield kafka.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def schema_registry_url() -> Iterator[str]:
+    """Base URL of a real Confluent-compatible registry: ``$SCHEMA_REGISTRY_URL`` or a local one."""
+    external = os.environ.get("SCHEMA_REGISTRY_URL")
+    if external:
+        yield external
+        return
+    with LocalApicurio() as registry:
+        yield registry.url
 
 
 @pytest.fixture(scope="session")
