@@ -23,6 +23,7 @@ from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DeadLetterWriter
 from consumer.kafka.source import KafkaSource, consumer_config
 from consumer.observability import metrics
+from consumer.registry import build_client as build_registry_client
 from consumer.stop_signals import StopSignals
 
 log = structlog.get_logger("capi_relay.app")
@@ -55,12 +56,9 @@ def build_credentials(settings: Settings) -> CredentialsSource:
 
 
 def registry_client(settings: Settings) -> Any:
-    """A Schema Registry client when a URL is configured (``mock://`` works for tests)."""
-    if not settings.schema_registry.url:
-        return None
-    from confluent_kafka.schema_registry import SchemaRegistryClient
-
-    return SchemaRegistryClient.new_client({"url": settings.schema_registry.url})
+    """A Schema Registry client when a URL is configured (``mock://`` works for tests), with
+    the basic auth and TLS settings of ``schema_registry``."""
+    return build_registry_client(settings.schema_registry)
 
 
 @dataclass

@@ -17,11 +17,14 @@ import json
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
 import fastavro
+from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from consumer import contract
+from consumer.registry import SubjectStrategy, register_contract_schema, resolve_writer, subject_name
 
 MAGIC_BYTE = 0
 _HEADER = struct.Struct(">bI")
@@ -56,8 +59,17 @@ class _WriterInfo:
     reader: Any  # None when writer and reader are the same schema (no resolution needed)
 
 
-def _canonical(schema_str: str) -> str:
-    return json.dumps(json.loads(schema_str), sort_keys=True)
+@cache
+def _canonical_form(event_type: str) -> str:
+    return str(fastavro.schema.to_parsing_canonical_form(contract.parsed_schema(event_type)))
+
+
+def _is_registry_error(exc: Exception) -> bool:
+    """A failure to reach the registry (connection, timeout, 5xx) rather than a bad schema."""
+    if isinstance(exc, SchemaRegistryError):
+        return exc.http_status_code >= 500 or exc.http_status_code in (401, 403, 429)
+    # connection errors and timeouts of the client's HTTP library (httpx, or its successor)
+    return isinstance(exc, OSError) or any(k.__module__.startswith("httpx") for k in type(exc).__mro__)
 
 
 class Codec:
@@ -133,31 +145,31 @@ class Codec:
         try:
             registered = self._registry.get_schema(schema_id)
         except Exception as exc:
-            status = getattr(exc, "http_status_code", None)
-            if status == 404:
+            if getattr(exc, "http_status_code", None) == 404:
                 raise DecodeError(
                     "unknown_schema_id", f"schema id {schema_id} is not in the registry"
                 ) from None
             raise RegistryUnavailableError(f"schema registry lookup of id {schema_id} failed: {exc}") from exc
-        schema_str = registered.schema_str
         try:
-            writer_json = json.loads(schema_str)
-            name = writer_json.get("name", "")
-            full = name if "." in name else f"{writer_json.get('namespace', '')}.{name}"
-            event_type = self._record_types.get(full)
-            if event_type is None:
-                raise DecodeError(
-                    "schema_mismatch",
-                    f"schema id {schema_id} is record {full!r}, not an event of the contract",
-                )
-            writer = fastavro.parse_schema(writer_json)
-        except DecodeError:
-            raise
+            writer_json, writer = resolve_writer(self._registry, registered)
         except Exception as exc:
+            if _is_registry_error(exc):
+                raise RegistryUnavailableError(
+                    f"schema registry lookup of the references of id {schema_id} failed: {exc}"
+                ) from exc
             raise DecodeError(
                 "schema_mismatch", f"schema id {schema_id} is not a usable Avro schema: {exc}"
             ) from None
-        same = _canonical(schema_str) == _canonical(contract.schema_json(event_type))
+        name = str(writer_json.get("name", ""))
+        full = name if "." in name else f"{writer_json.get('namespace', '')}.{name}"
+        event_type = self._record_types.get(full)
+        if event_type is None:
+            raise DecodeError(
+                "schema_mismatch", f"schema id {schema_id} is record {full!r}, not an event of the contract"
+            )
+        # Identical canonical forms: the writer's bytes decode to our record as is, and fastavro's
+        # plain read is much faster than its writer->reader resolution.
+        same = fastavro.schema.to_parsing_canonical_form(writer) == _canonical_form(event_type)
         reader = None if same else contract.parsed_schema(event_type)
         info = _WriterInfo(event_type, writer, reader)
         self._by_id[schema_id] = info
@@ -183,14 +195,27 @@ class Codec:
 
     # -- producer side -------------------------------------------------------------------------
 
-    def schema_id_for(self, event_type: str, subject: str | None = None) -> int:
-        """Register (idempotently) the contract schema for ``event_type`` and return its id."""
+    def schema_id_for(
+        self,
+        event_type: str,
+        subject: str | None = None,
+        *,
+        topic: str | None = None,
+        strategy: SubjectStrategy = "topic",
+        references: bool = True,
+    ) -> int:
+        """Register (idempotently) the contract schema for ``event_type`` and return its id.
+
+        The subject is ``subject`` if given, else the ``strategy``'s name for ``topic`` (by
+        default the topic configured for the event type); shared types go in as references.
+        """
         if self._registry is None:
             raise RuntimeError("no schema registry configured")
-        from confluent_kafka.schema_registry import Schema
-
-        subject = subject or f"{event_type}-value"
-        return self._registry.register_schema(subject, Schema(contract.schema_json(event_type), "AVRO"))
+        if subject is None:
+            topic = topic or next((t for t, kind in self._topics.items() if kind == event_type), event_type)
+            record = json.loads(contract.schema_json(event_type))
+            subject = subject_name(strategy, topic, f"{record['namespace']}.{record['name']}")
+        return register_contract_schema(self._registry, event_type, subject, references=references)
 
     def encode(self, event: Mapping[str, Any], schema_id: int | None = None) -> bytes:
         """Serialise an event (dict with ``"type"``): wire format when ``schema_id`` is given."""

@@ -7,11 +7,12 @@ and SSL need no code changes.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connectors.base import EVENT_TYPES
@@ -56,10 +57,33 @@ class TopicSettings(_Strict):
 
 
 class SchemaRegistrySettings(_Strict):
-    """Schema Registry; without a URL, messages are plain Avro with the local schemas."""
+    """Schema Registry; without a URL, messages are plain Avro with the local schemas.
+
+    Secrets are named by environment variable (``user:password`` for basic auth, the key's
+    password for TLS) and must be set when named, so a missing one fails at start, not at the
+    first unknown schema id. ``subject_name_strategy`` is what ``produce-sample`` registers under
+    (Confluent's topic, record or topic_record strategy); the relay reads by schema id.
+    """
 
     url: str | None = None
     basic_auth_user_info_env: str | None = None
+    ssl_ca_location: str | None = None
+    ssl_certificate_location: str | None = None
+    ssl_key_location: str | None = None
+    ssl_key_password_env: str | None = None
+    subject_name_strategy: Literal["topic", "record", "topic_record"] = "topic"
+
+    @model_validator(mode="after")
+    def _secrets_present(self) -> SchemaRegistrySettings:
+        if self.basic_auth_user_info_env:
+            value = os.environ.get(self.basic_auth_user_info_env)
+            if value is None:
+                raise ValueError(f"environment variable {self.basic_auth_user_info_env} is not set")
+            if ":" not in value:
+                raise ValueError(f"environment variable {self.basic_auth_user_info_env} is not user:password")
+        if self.ssl_key_password_env and self.ssl_key_password_env not in os.environ:
+            raise ValueError(f"environment variable {self.ssl_key_password_env} is not set")
+        return self
 
 
 class StoreSettings(_Strict):
