@@ -59,7 +59,9 @@ def _cmd_produce_sample(args: argparse.Namespace) -> int:
         bootstrap,
         args.count,
         topics=settings.topics.events,
-        registry_url=args.registry or settings.schema_registry.url,
+        registry_url=args.registry,
+        registry_settings=settings.schema_registry,
+        subject_strategy=args.subject_strategy,
         seed=args.seed,
         captures=args.captures,
         capture_topic=settings.topics.click_ids,
@@ -134,6 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("--bootstrap", help="bootstrap servers (default: from --config or 127.0.0.1:9092)")
     ps.add_argument("--config", help="YAML configuration file (topics, registry)")
     ps.add_argument("--registry", help="Schema Registry URL (wire format); default plain Avro")
+    ps.add_argument(
+        "--subject-strategy",
+        choices=("topic", "record", "topic_record"),
+        help="registry subjects: {topic}-value (default), {record}, {topic}-{record}",
+    )
     ps.add_argument("--seed", type=int, default=7)
     ps.add_argument(
         "--captures", type=int, default=0, help="also publish N click-ID captures for pooled users"

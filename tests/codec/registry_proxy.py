@@ -105,6 +105,4 @@ class RegistryProxy:
         ) as upstream:
             body = await upstream.read()
             self.forwarded += 1
-            return web.Response(
-                body=body, status=upstream.status, content_type=upstream.content_type
-            )
+            return web.Response(body=body, status=upstream.status, content_type=upstream.content_type)
