@@ -66,25 +66,24 @@ class RegistryProxy:
 
     async def _start(self) -> None:
         self._session = ClientSession()
+        await self._open_site()
+
+    async def _open_site(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._forward)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        await self._open_site()
-
-    async def _open_site(self) -> None:
-        assert self._runner is not None
         self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await self._site.start()
 
     async def _close_site(self) -> None:
-        if self._site is not None:
-            await self._site.stop()
-            self._site = None
-
-    async def _stop(self) -> None:
+        """Stop listening and close the open (keep-alive) connections too."""
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = self._site = None
+
+    async def _stop(self) -> None:
+        await self._close_site()
         if self._session is not None:
             await self._session.close()
 
