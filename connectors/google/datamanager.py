@@ -153,8 +153,8 @@ class DataManagerApi:
         first, last = user.get("first_name"), user.get("last_name")
         if not (first or last or user.get("postal_code")):
             return None
-        given = normalize.hashed(first, normalize.name)
-        family = normalize.hashed(last, normalize.name)
+        given = normalize.hashed(first, normalize.name_google)
+        family = normalize.hashed(last, normalize.name_google)
         region = normalize.country(user.get("country"))
         code = postal(user.get("postal_code"), region) if region else None
         if given and family and region and code:
