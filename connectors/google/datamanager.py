@@ -33,11 +33,14 @@ from connectors.google.errors import parse_body, rpc_details, success
 from connectors.google.settings import DATA_MANAGER_VERSION, Settings
 
 _EMPTY: Mapping[str, Any] = {}
+# Data Manager's EventSource enum (WEB, APP, IN_STORE, PHONE, MESSAGE, OTHER); anything else is OTHER.
 EVENT_SOURCE = {
     "WEBSITE": "WEB",
     "APP": "APP",
     "PHYSICAL_STORE": "IN_STORE",
     "PHONE_CALL": "PHONE",
+    "CHAT": "MESSAGE",
+    "EMAIL": "MESSAGE",
 }
 CONSENT = {"GRANTED": "CONSENT_GRANTED", "DENIED": "CONSENT_DENIED"}
 # Google Ads does not accept IP addresses of users in the EEA, the UK or Switzerland.
