@@ -13,10 +13,19 @@ from typing import Any
 from connectors import normalize as nz
 
 UserData = tuple[dict[str, Any], list[str], list[str]]
+RegionalNormalizer = Callable[[str, str | None], str | None]
+"""A platform's own rule for one key: (raw value, the event's ISO country or None) -> value."""
 
 
-def hashed_user_data(event: Mapping[str, Any], phone_region: str) -> UserData:
-    """(user_data, match key names, dropped field names) for one event, without click ids."""
+def hashed_user_data(
+    event: Mapping[str, Any],
+    phone_region: str,
+    overrides: Mapping[str, RegionalNormalizer] | None = None,
+) -> UserData:
+    """(user_data, match key names, dropped field names) for one event, without click ids.
+
+    ``overrides`` replaces the shared rule of a key (``"zp"``, ``"ge"``…) where a platform's
+    schema asks for something else; each receives the event's country."""
     user = event["user"]
     data: dict[str, Any] = {}
     keys: list[str] = []
@@ -40,7 +49,8 @@ def hashed_user_data(event: Mapping[str, Any], phone_region: str) -> UserData:
         raw = user.get(field)
         if not raw:
             continue
-        value = nz.hashed(raw, func)
+        override = overrides.get(key) if overrides else None
+        value = nz.hashed(raw, func if override is None else _bound(override, country))
         if value is None:
             dropped.append(field)
             continue
@@ -57,6 +67,11 @@ def hashed_user_data(event: Mapping[str, Any], phone_region: str) -> UserData:
     if ip and ua:
         keys.append("ip_ua")
     return data, keys, dropped
+
+
+def _bound(rule: RegionalNormalizer, country: str | None) -> Callable[[str], str | None]:
+    """``rule`` with the event's country filled in, as ``nz.hashed`` takes one argument."""
+    return lambda value: rule(value, country)
 
 
 def number_text(value: float) -> str:

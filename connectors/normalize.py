@@ -41,6 +41,7 @@ __all__ = [
     "is_sha256",
     "name",
     "name_first5",
+    "name_google",
     "name_initial",
     "phone_digits",
     "phone_e164",
@@ -128,22 +129,18 @@ def email(value: str | None) -> str | None:
 
 def email_google(value: str | None) -> str | None:
     """Google's variant: all whitespace removed, then ``email()``; for gmail.com and
-    googlemail.com only, dots in the local part are removed (Google's documented rule).
-
-    A ``+tag`` is kept because Google's docs do not ask for its removal.
+    googlemail.com only, the ``+tag`` and then every dot of the local part are removed
+    ('Cloudy.SanFrancisco+shopping@gmail.com' -> 'cloudysanfrancisco@gmail.com'), as Google's
+    Data Manager formatting guide and its ``google-ads-datamanager-util`` Formatter do.
     """
     if not value:
         return None
-    candidate = email(_WHITESPACE_RE.sub("", value))
-    if candidate is None:
-        return None
-    local, _, domain = candidate.partition("@")
+    compact = _WHITESPACE_RE.sub("", value).lower()
+    local, _, domain = compact.rpartition("@")
     if domain in _GMAIL_DOMAINS:
-        local = local.replace(".", "")
-        if not local:
-            return None
-        return f"{local}@{domain}"
-    return candidate
+        # Before validation: 'a..b@gmail.com' is Gmail's 'ab@gmail.com' for Google too.
+        compact = f"{local.split('+', 1)[0].replace('.', '')}@{domain}"
+    return email(compact)
 
 
 def email_reddit(value: str | None) -> str | None:
@@ -167,6 +164,15 @@ def name(value: str | None) -> str | None:
     cleaned = _NAME_DROP_RE.sub("", _nfc(value).lower())
     cleaned = _WHITESPACE_RE.sub(" ", cleaned).strip()
     return cleaned or None
+
+
+def name_google(value: str | None) -> str | None:
+    """Google's given/family name: trimmed and lowercased only, punctuation and inner spaces
+    kept ("O'Brien" -> "o'brien", 'Mrs. Mary' -> 'mrs. mary'), as Google's Formatter does;
+    Google asks the sender to leave prefixes and suffixes out, it does not strip them."""
+    if not value:
+        return None
+    return value.strip().lower() or None
 
 
 def name_first5(value: str | None) -> str | None:
@@ -354,6 +360,7 @@ _PURE_NORMALIZERS: frozenset[Callable[[str], str | None]] = frozenset(
         email_google,
         email_reddit,
         name,
+        name_google,
         name_first5,
         name_initial,
         city,

@@ -58,5 +58,4 @@ BIRTH_YEAR_RANGE = "year of birth outside 1900..today: we drop it; the SDKs only
 MD5_PASSTHROUGH = "32-hex MD5 pass-through: only SHA-256 (64 hex) counts as pre-hashed for us"
 NOT_OUR_FIELD = "field we do not normalise (not sent by our connectors or not personal data)"
 ZIP_INNER_SPACE = "zip with inner space: Meta's rule and SDKs remove spaces; param-builder keeps them"
-GMAIL_PLUS_TAG = "gmail +tag removal: a library choice beyond Google's documented rule (README caveat 3)"
 COUNTRY_NAME = "country given as a name: library heuristic; we accept ISO alpha-2/alpha-3 codes only"

@@ -1,5 +1,5 @@
 """What both Google APIs share: routing targets, consent and window checks, click ids, and the
-hashed email/phone identifiers (Google's normalisation: Gmail dot rule, E.164 with '+').
+hashed email/phone identifiers (Google's normalisation: Gmail +tag and dot rule, E.164 with '+').
 
 Everything settings-derived is computed once in ``Targets`` so the per-event path only does
 dictionary look-ups and hashing.
@@ -123,7 +123,7 @@ def phone_hasher(region: str) -> Callable[[str | None], str | None]:
 
 
 def hash_email(value: str | None) -> str | None:
-    """SHA-256 hex of the Google-normalised email (Gmail/Googlemail dots removed)."""
+    """SHA-256 hex of the Google-normalised email (Gmail/Googlemail +tag and dots removed)."""
     return normalize.hashed(value, normalize.email_google)
 
 

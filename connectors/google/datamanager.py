@@ -33,11 +33,14 @@ from connectors.google.errors import parse_body, rpc_details, success
 from connectors.google.settings import DATA_MANAGER_VERSION, Settings
 
 _EMPTY: Mapping[str, Any] = {}
+# Data Manager's EventSource enum (WEB, APP, IN_STORE, PHONE, MESSAGE, OTHER); anything else is OTHER.
 EVENT_SOURCE = {
     "WEBSITE": "WEB",
     "APP": "APP",
     "PHYSICAL_STORE": "IN_STORE",
     "PHONE_CALL": "PHONE",
+    "CHAT": "MESSAGE",
+    "EMAIL": "MESSAGE",
 }
 CONSENT = {"GRANTED": "CONSENT_GRANTED", "DENIED": "CONSENT_DENIED"}
 # Google Ads does not accept IP addresses of users in the EEA, the UK or Switzerland.
@@ -153,8 +156,8 @@ class DataManagerApi:
         first, last = user.get("first_name"), user.get("last_name")
         if not (first or last or user.get("postal_code")):
             return None
-        given = normalize.hashed(first, normalize.name)
-        family = normalize.hashed(last, normalize.name)
+        given = normalize.hashed(first, normalize.name_google)
+        family = normalize.hashed(last, normalize.name_google)
         region = normalize.country(user.get("country"))
         code = postal(user.get("postal_code"), region) if region else None
         if given and family and region and code:

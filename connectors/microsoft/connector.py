@@ -97,7 +97,8 @@ class MicrosoftConnector:
         if refused is not None:
             return refused
         event_time_ms = event["event_time"]
-        storage = self._consent.get(consent.get("ad_storage") or "UNSPECIFIED", "D")
+        # Unspecified is not a denial: it maps to the explicit unspecified_ad_storage setting.
+        storage = self._consent.get(consent.get("ad_storage") or "UNSPECIFIED", self._consent["UNSPECIFIED"])
         user_data, keys, dropped = self._user(event, storage)
         if not MATCHING_KEYS.intersection(keys):
             return Reject(

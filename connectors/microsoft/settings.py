@@ -43,9 +43,11 @@ class Settings(ConnectorSettings):
         default="top", description="Where the flag goes; sources disagree (reference §7)."
     )
     unspecified_ad_storage: Literal["G", "D", "omit"] = Field(
-        default="D",
-        description="adStorageConsent for consent.ad_storage UNSPECIFIED: 'D' (conservative), 'G', "
-        "or 'omit' to leave the field out.",
+        default="omit",
+        description="adStorageConsent for consent.ad_storage UNSPECIFIED. 'omit' (default) leaves the "
+        "field out so Microsoft applies its own consent-mode default (granted, except where it "
+        "enforces consent mode: EEA, UK, Switzerland) and keeps msclkid; 'G' asserts granted; 'D' "
+        "asserts denied (and, with drop_click_id_when_denied, drops msclkid).",
     )
     drop_click_id_when_denied: bool = Field(
         default=True,

@@ -14,7 +14,6 @@ from connectors.hashed_user_data import hashed_user_data
 
 # Snap's minimum identity (as Segment and RudderStack enforce it): email, phone, or IP + UA.
 MATCHING_KEYS = frozenset({"email", "phone", "ip_ua"})
-LDU_STATE_CODES = {"CA": 1000}  # the only state code Snap integrations document; else 0 = geolocate
 
 
 def build_user_data(
@@ -32,13 +31,13 @@ def build_user_data(
 
 
 def ldu_options(consent: Mapping[str, Any]) -> dict[str, Any]:
-    """Snap's Limited Data Use fields for an LDU event; empty when LDU is off."""
+    """Snap's Limited Data Use flag for an LDU event; empty when LDU is off.
+
+    Snap's v3 event schema (``CapiEvent`` in Snap's ``business-sdk-v3-java`` ``api/openapi.yaml``)
+    defines only ``data_processing_options`` (a list of strings, ``["LDU"]``); Meta's
+    ``data_processing_options_country``/``_state`` codes have no Snap counterpart, so the
+    event's LDU country and state are not sent.
+    """
     if not consent.get("limited_data_use"):
         return {}
-    country = (consent.get("ldu_country") or "").strip().upper()
-    state = (consent.get("ldu_state") or "").strip().upper()
-    return {
-        "data_processing_options": ["LDU"],
-        "data_processing_options_country": 1 if country == "US" else 0,
-        "data_processing_options_state": LDU_STATE_CODES.get(state, 0) if country == "US" else 0,
-    }
+    return {"data_processing_options": ["LDU"]}

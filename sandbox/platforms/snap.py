@@ -213,12 +213,10 @@ def _check_event(event: Any, i: int, now_s: float) -> None:
         raise Problem(i, f"data[{i}].event_source_url is required for WEB events")
     _check_user(event.get("user_data"), i, source)
     _check_custom(event.get("custom_data"), i)
+    # Snap's v3 schema has data_processing_options only (no Meta-style country/state codes).
     dpo = event.get("data_processing_options")
     if dpo is not None and not (type(dpo) is list and set(dpo) <= {"LDU"}):
         raise Problem(i, f'data[{i}].data_processing_options must be ["LDU"]')
-    for key in ("data_processing_options_country", "data_processing_options_state"):
-        if key in event and not is_int(event[key]):
-            raise Problem(i, f"data[{i}].{key} must be an integer")
 
 
 def _check_user(user: Any, i: int, source: str) -> None:

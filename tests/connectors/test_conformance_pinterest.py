@@ -1,12 +1,12 @@
 """Pinterest connector against the RudderStack and Segment Pinterest vectors (platform rules only).
 
-Checked: em/fn/ln/ct/st/zp/country as lists of hashes of the lower-cased values, 64-hex
-pass-through, epik as unhashed click_id, UA unhashed, content lines (id, item_price as string,
-quantity as integer, item_name, item_category), currency, order_id, num_items, LDP opt-out,
-and the minimum identity. Not checked, with the reason in docs/platforms/pinterest.md: the
-legacy v3 endpoint and wrapper, ``value`` (RudderStack sends ``total``), ``hashed_maids`` and
-``partner_id`` (not in our contract), a 10-digit "+1…" phone (invalid: we drop it), gender
-"non-binary" -> "n" (we send f/m only), Segment's app/device fields and ``np``.
+Checked: em/fn/ln/ge/ct/st/zp/country as lists of hashes of the lower-cased values (gender
+"non-binary" -> "n"), 64-hex pass-through, epik as unhashed click_id, UA unhashed, content
+lines (id, item_price as string, quantity as integer, item_name, item_category), currency,
+order_id, num_items, LDP opt-out, and the minimum identity. Not checked, with the reason in
+docs/platforms/pinterest.md: the legacy v3 endpoint and wrapper, ``value`` (RudderStack sends
+``total``), ``hashed_maids`` and ``partner_id`` (not in our contract), a 10-digit "+1…" phone
+(invalid: we drop it), Segment's app/device fields and ``np``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tests.conformance import load_vectors
 
 RUDDER = load_vectors("rudderstack_pinterest_tag.json")
 SEGMENT = load_vectors("segment_pinterest_conversions.json")
-USER_KEYS = ("em", "fn", "ln", "ct", "st", "zp", "country", "client_user_agent")
+USER_KEYS = ("em", "fn", "ln", "ge", "ct", "st", "zp", "country", "client_user_agent")
 
 
 def _rudder_event(record: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +55,7 @@ def _rudder_event(record: dict[str, Any]) -> dict[str, Any]:
                 "email": traits["email"],
                 "first_name": traits["firstName"],
                 "last_name": traits["lastname"],
+                "gender": traits.get("gender"),
                 "city": address["city"],
                 "state": address["state"],
                 "postal_code": address["zip"],

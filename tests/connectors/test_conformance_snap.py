@@ -1,7 +1,8 @@
 """Snap connector against the Segment and RudderStack Snap vectors (platform rules only).
 
 Checked: em/ph/fn/ln/ge/db/ct/st/zp/country/external_id hashing and 64-hex pass-through, IP, UA,
-ScCid and _scid unhashed, currency, LDU fields for California, the minimum identity (email,
+ScCid and _scid unhashed, currency, the LDU flag (not Segment's Meta-style LDU country/state
+codes, which Snap's v3 schema does not define), the minimum identity (email,
 phone, or IP + UA) and the currency check. Not checked, with the reason in docs/platforms/snap.md:
 ``integration: "segment"`` and ``action_source: "website"/"app"`` (Segment's own values),
 ``event_time`` in ms (Snap accepts both; we send seconds), app events (``app_data``; we refuse
@@ -29,7 +30,13 @@ CHECKED = (
     "data_processing_options",
     "custom_data.order_id",
 )
-SKIPPED = ("user_data.idfv", "user_data.madid")  # app identifiers: APP events are refused
+SKIPPED = (
+    "user_data.idfv",
+    "user_data.madid",  # app identifiers: APP events are refused
+    # Segment sends Meta's LDU codes; Snap's v3 event schema defines data_processing_options only.
+    "data_processing_options_country",
+    "data_processing_options_state",
+)
 
 
 def _event_from_segment(record: dict[str, Any]) -> dict[str, Any]:

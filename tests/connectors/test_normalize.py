@@ -84,7 +84,10 @@ def test_email(raw: str | None, want: str | None) -> None:
     [
         (" Jane.Doe@Gmail.com ", "janedoe@gmail.com"),
         ("jane.doe@googlemail.com", "janedoe@googlemail.com"),
-        ("j.d+promo@gmail.com", "jd+promo@gmail.com"),
+        ("j.d+promo@gmail.com", "jd@gmail.com"),
+        ("a..b+x@GoogleMail.com", "ab@googlemail.com"),
+        ("+promo@gmail.com", None),
+        ("j.d+promo@example.com", "j.d+promo@example.com"),
         ("jane.doe@example.com", "jane.doe@example.com"),
         ("jane. doe@gmail.com", "janedoe@gmail.com"),
         ("...@gmail.com", None),
@@ -92,7 +95,7 @@ def test_email(raw: str | None, want: str | None) -> None:
     ],
 )
 def test_email_google(raw: str, want: str | None) -> None:
-    """Google: whitespace removed, Gmail dots removed, +tag kept, other domains untouched."""
+    """Google: whitespace removed; for Gmail the +tag and the dots go; other domains untouched."""
     assert n.email_google(raw) == want
 
 
@@ -150,6 +153,14 @@ def test_phone_digits() -> None:
 def test_name(raw: str | None, want: str | None) -> None:
     """Trim, lowercase, punctuation removed, Unicode letters kept (NFC)."""
     assert n.name(raw) == want
+
+
+def test_name_google() -> None:
+    """Google's names: trimmed and lowercased only; punctuation and inner spaces stay."""
+    assert n.name_google(" O'Brien ") == "o'brien"
+    assert n.name_google("Mrs. Mary") == "mrs. mary"
+    assert n.name_google("  ") is None
+    assert n.name_google(None) is None
 
 
 def test_name_parts() -> None:
@@ -295,6 +306,7 @@ _ALL: list[Callable[[str], str | None]] = [
     n.phone_e164,
     n.phone_digits,
     n.name,
+    n.name_google,
     n.name_first5,
     n.name_initial,
     n.city,

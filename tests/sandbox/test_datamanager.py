@@ -36,6 +36,13 @@ async def test_developer_token_not_needed(client: Client) -> None:
     assert status == 200
 
 
+@pytest.mark.parametrize("source", ["WEB", "APP", "IN_STORE", "PHONE", "MESSAGE", "OTHER"])
+async def test_every_event_source_accepted(client: Client, source: str) -> None:
+    """Every value of Data Manager's EventSource enum, MESSAGE included, is accepted."""
+    status, data = await post(client, dm_body(dm_event(eventSource=source)))
+    assert status == 200, data
+
+
 async def test_base64_encoding(client: Client) -> None:
     b64 = base64.b64encode(hashlib.sha256(b"johnsmith@gmail.com").digest()).decode()
     event = dm_event(userData={"userIdentifiers": [{"emailAddress": b64}]})

@@ -50,7 +50,8 @@ EVENT_FIELDS = known_fields(
     "additionalEventParameters",
 )
 ACCOUNT_TYPES = frozenset({"GOOGLE_ADS", "DISPLAY_VIDEO_PARTNER", "DISPLAY_VIDEO_ADVERTISER", "DATA_PARTNER"})
-EVENT_SOURCES = frozenset({"WEB", "APP", "IN_STORE", "PHONE", "OTHER"})
+# google.ads.datamanager.v1.EventSource (MESSAGE = 6 came after OTHER = 5).
+EVENT_SOURCES = frozenset({"WEB", "APP", "IN_STORE", "PHONE", "MESSAGE", "OTHER"})
 CONSENT_VALUES = frozenset({"CONSENT_GRANTED", "CONSENT_DENIED", "CONSENT_STATUS_UNSPECIFIED"})
 ENCODINGS = frozenset({"HEX", "BASE64"})
 
