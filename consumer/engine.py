@@ -20,6 +20,7 @@ from connectors.base import Connector, Item, ItemOutcome, Reject
 from consumer.codec import Codec, DecodeError, RegistryUnavailableError
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
+from consumer.kafka.acked_producer import STALL_PAUSE_S, output_stalled
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.kafka.offsets import TopicPartition as TP
@@ -179,12 +180,16 @@ class Engine:
         self._stopping.set()
 
     def _apply_backpressure(self) -> None:
+        # an unwritable dead-letter or receipts topic: stop taking work that would wait for it
+        stalled = output_stalled(self._dlq, self._receipts) >= STALL_PAUSE_S
         over = (
-            self.in_flight >= self.limits.max_in_flight_events
+            stalled
+            or self.in_flight >= self.limits.max_in_flight_events
             or self.in_flight_bytes >= self.limits.max_in_flight_bytes
         )
         under = (
-            self.in_flight <= self.limits.max_in_flight_events * 0.7
+            not stalled
+            and self.in_flight <= self.limits.max_in_flight_events * 0.7
             and self.in_flight_bytes <= self.limits.max_in_flight_bytes * 0.7
         )
         if over and not self._paused_for_backpressure:
