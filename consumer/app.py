@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from connectors.base import Connector
+from connectors.contract_checks import contract_checked
 from connectors.registry import connector_class
 from consumer.codec import Codec
 from consumer.config import PlatformConfig, Settings
@@ -32,7 +33,7 @@ def build_connectors(settings: Settings) -> dict[str, Connector]:
     """Instantiate each routed, enabled platform with its validated settings."""
     out: dict[str, Connector] = {}
     for slug in settings.routed_platforms():
-        cls = connector_class(slug)
+        cls = contract_checked(connector_class(slug))  # value/currency refused once for all
         pcfg = settings.platforms.get(slug, PlatformConfig())
         platform_settings = dict(pcfg.settings)
         if "default_phone_region" in cls.settings_model.model_fields:
