@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 
 from connectors.base import Connector
+from connectors.contract_checks import contract_checked
 from connectors.registry import connector_class
 from consumer.codec import Codec
 from consumer.config import PlatformConfig, Settings
@@ -33,7 +34,7 @@ def build_connectors(settings: Settings) -> dict[str, Connector]:
     """Instantiate each routed, enabled platform with its validated settings."""
     out: dict[str, Connector] = {}
     for slug in settings.routed_platforms():
-        cls = connector_class(slug)
+        cls = contract_checked(connector_class(slug))  # value/currency refused once for all
         pcfg = settings.platforms.get(slug, PlatformConfig())
         platform_settings = dict(pcfg.settings)
         if "default_phone_region" in cls.settings_model.model_fields:
@@ -72,6 +73,7 @@ class Relay:
     store: Any = None
     ingester: Any = None
     broker_health: Any = None
+    outputs: tuple[Any, ...] = ()  # the acknowledged writers (DLQ, receipts) to size at start
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -173,7 +175,8 @@ def build_relay(
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
-    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health)
+    outputs = tuple(w for w in (dlq, receipts) if w is not None)
+    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health, outputs)
 
 
 def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
@@ -200,6 +203,8 @@ async def run_relay(
     if isinstance(install_signals, StopSignals):
         install_signals.bind(loop, engine.stop)
     await asyncio.to_thread(ensure_output_topics, relay.settings)
+    for writer in relay.outputs:  # size each producer to its topic's max.message.bytes
+        await asyncio.to_thread(writer.prepare)
     await relay.sender.start()
     server = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
@@ -251,7 +256,7 @@ async def _start_observability(relay: Relay) -> Any:
     return await start_observability_server(
         obs.http_host,
         obs.http_port,
-        EngineReadiness(relay.engine, relay.broker_health),
+        EngineReadiness(relay.engine, relay.broker_health, outputs=relay.outputs),
         before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
     )
 

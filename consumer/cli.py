@@ -32,10 +32,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     from consumer.kafka.topics import MissingTopicError
+    from consumer.store_check import StoreOpenError
 
     log = structlog.get_logger("capi_relay.cli")
     log.info("relay_starting", config=str(args.config))
-    relay = build_relay(settings)
+    try:
+        relay = build_relay(settings)
+    except StoreOpenError as exc:
+        print(f"capi-relay: {exc}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(run_relay(relay, install_signals=stop_signals))
     except MissingTopicError as exc:

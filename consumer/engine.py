@@ -20,6 +20,7 @@ from connectors.base import Connector, Item, ItemOutcome, Reject
 from consumer.codec import Codec, DecodeError, RegistryUnavailableError
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
+from consumer.kafka.acked_producer import STALL_PAUSE_S, output_stalled
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.kafka.offsets import TopicPartition as TP
@@ -28,6 +29,7 @@ from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionR
 from consumer.observability import metrics
 from consumer.outcomes import OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
+from consumer.waits import sleep_or_stop
 
 log = structlog.get_logger("capi_relay.engine")
 
@@ -129,6 +131,15 @@ class Engine:
         if self.in_flight <= 0:
             self._idle.set()
 
+    def _abandon(self, refs: list[MessageRef]) -> None:
+        """Stopping mid-wait: these messages will not be finished by this process. Release them
+        (so the drain does not wait for them) without marking them done (not committed)."""
+        for ref in refs:
+            run_refs = self._run_refs.get((ref.topic, ref.partition))
+            if run_refs is not None and ref in run_refs:
+                run_refs.discard(ref)
+                self._release(ref)
+
     def _unit_done(self, ref: MessageRef) -> None:
         if not ref.alive:
             return
@@ -179,12 +190,16 @@ class Engine:
         self._stopping.set()
 
     def _apply_backpressure(self) -> None:
+        # an unwritable dead-letter or receipts topic: stop taking work that would wait for it
+        stalled = output_stalled(self._dlq, self._receipts) >= STALL_PAUSE_S
         over = (
-            self.in_flight >= self.limits.max_in_flight_events
+            stalled
+            or self.in_flight >= self.limits.max_in_flight_events
             or self.in_flight_bytes >= self.limits.max_in_flight_bytes
         )
         under = (
-            self.in_flight <= self.limits.max_in_flight_events * 0.7
+            not stalled
+            and self.in_flight <= self.limits.max_in_flight_events * 0.7
             and self.in_flight_bytes <= self.limits.max_in_flight_bytes * 0.7
         )
         if over and not self._paused_for_backpressure:
@@ -237,8 +252,9 @@ class Engine:
         tally.flush()
         if not decoded:
             return
-        if self._enricher is not None:
-            await self._enrich([e for _, e in decoded])
+        if self._enricher is not None and not await self._enrich([e for _, e in decoded]):
+            self._abandon([ref for ref, _ in decoded])  # stopped during a store outage
+            return
         now_ms = int(time.time() * 1000)
         units: list[Unit] = []
         for ref, event in decoded:
@@ -274,7 +290,9 @@ class Engine:
                 if tally is not None:
                     tally.flush()  # about to wait: count what was consumed so far
                 log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
+                if await sleep_or_stop(self._stopping, delay):
+                    self._abandon([ref])
+                    return None
                 delay = min(delay * 2, 30.0)
         ref.event_id = event.get("event_id")
         ref.event_type = event["type"]
@@ -285,14 +303,15 @@ class Engine:
             tally.add(metrics.EVENTS_CONSUMED, ref.topic, event["type"])
         return event
 
-    async def _enrich(self, events: list[dict[str, Any]]) -> None:
-        """Enrich a batch; a store outage makes the batch wait and retry (never skip)."""
+    async def _enrich(self, events: list[dict[str, Any]]) -> bool:
+        """Enrich a batch; a store outage makes the batch wait and retry (never skip). False when
+        a stop came during the outage: the batch is given up unfinished (redelivered later)."""
         assert self._enricher is not None
         delay = 0.2
         while True:
             try:
                 await self._enricher.enrich_batch(events, int(time.time() * 1000))
-                return
+                return True
             except Exception as exc:
                 if type(exc).__name__ != "StoreUnavailable":
                     raise
@@ -300,7 +319,8 @@ class Engine:
                 metrics.ENRICH_LOOKUPS.labels("error").inc()
                 log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
                 self._source.pause(list(self.assigned))
-                await asyncio.sleep(delay)
+                if await sleep_or_stop(self._stopping, delay):
+                    return False
                 delay = min(delay * 2, self.limits.enrich_retry_max_s)
                 if not self._paused_for_backpressure:
                     self._source.resume(list(self.assigned))

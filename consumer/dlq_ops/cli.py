@@ -241,13 +241,14 @@ def main(args: argparse.Namespace) -> int:
 
     from consumer.config import ConfigError
     from consumer.dlq_ops.replay import ReplayUsageError
+    from consumer.store_check import StoreOpenError
 
     _quiet_logs()
     try:
         handler = args.dlq_handler
         code: int = handler(args)
         return code
-    except (ConfigError, FilterError, ReplayUsageError) as exc:
+    except (ConfigError, FilterError, ReplayUsageError, StoreOpenError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.ledger.guard import LedgerGuard
 from consumer.observability import metrics
+from consumer.waits import sleep_unless
 
 __all__ = ["Job", "RecordProcessor", "ReplayOptions"]
 
@@ -159,7 +160,8 @@ class RecordProcessor:
                 if self.stopping:
                     return
                 log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
+                if await sleep_unless(lambda: self.stopping, delay):
+                    return
                 delay = min(delay * 2, 30.0)
 
     async def _decode(self, job: Job) -> dict[str, Any] | None:
@@ -184,7 +186,8 @@ class RecordProcessor:
                 if self.stopping:
                     return None
                 log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
+                if await sleep_unless(lambda: self.stopping, delay):
+                    return None
                 delay = min(delay * 2, 30.0)
         job.event_id = job.event_id or event.get("event_id")
         job.event_type = event.get("type")

@@ -37,6 +37,7 @@ from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
 from consumer.delivery.http import HttpSender
 from consumer.dlq_ops.jobs import ReplayOptions
+from consumer.dlq_ops.originals import restore_originals, value_omitted
 from consumer.dlq_ops.processor import RecordProcessor
 from consumer.dlq_ops.progress import Progress
 from consumer.dlq_ops.receipting import ReplayReceipts
@@ -220,6 +221,8 @@ class Replayer:
             if not records:
                 await asyncio.sleep(0.02)
                 continue
+            if any(value_omitted(r) for r in records):  # too large for the DLQ: read the source
+                await asyncio.to_thread(restore_originals, self._producer_config(), records)
             await self.proc.ingest(records)
             await asyncio.sleep(0)
 

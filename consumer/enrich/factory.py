@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from consumer.config import StoreSettings
 from consumer.enrich.enricher import Enricher
 from consumer.enrich.store import ClickIdStore
 from consumer.enrich.ttl import TtlPolicy
+from consumer.store_check import open_sqlite
 
 
 def build_store(settings: StoreSettings) -> ClickIdStore | None:
@@ -16,7 +15,7 @@ def build_store(settings: StoreSettings) -> ClickIdStore | None:
     if settings.backend == "sqlite":
         from consumer.enrich.sqlite_store import SqliteClickIdStore
 
-        Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        open_sqlite(settings.sqlite_path, "click-ID store")  # StoreOpenError: a start-up error
         return SqliteClickIdStore(settings.sqlite_path, ttl)
     if settings.backend == "redis":
         from consumer.enrich.redis_store import RedisClickIdStore

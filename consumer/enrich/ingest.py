@@ -18,6 +18,7 @@ from confluent_kafka import Consumer
 from consumer.codec import Codec, DecodeError
 from consumer.enrich.capture import prepare_capture
 from consumer.enrich.store import ClickIdStore, StoreUnavailable
+from consumer.waits import sleep_or_stop
 
 log = structlog.get_logger("capi_relay.ingest")
 
@@ -74,21 +75,25 @@ class CaptureIngester:
                         continue
                     if prepared is not None:
                         records.append(prepared)
-                await self._write(records)
+                if not await self._write(records):
+                    return  # stopped during a store outage: not committed, read again next time
                 self._consumer.commit(asynchronous=True)
                 self.ingested += len(records)
         finally:
             self._consumer.close()
 
-    async def _write(self, records: list[Any]) -> None:
+    async def _write(self, records: list[Any]) -> bool:
+        """Store the batch, retrying a store outage; False if stopped before it was stored."""
         delay = 0.2
         while records:
             try:
                 await self._store.upsert_many(records)
                 if self._on_keys_written is not None:
                     self._on_keys_written([k for keys, _ in records for k in keys])
-                return
+                return True
             except StoreUnavailable as exc:
                 log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
+                if await sleep_or_stop(self._stop, delay):
+                    return False
                 delay = min(delay * 2, 30.0)
+        return True

@@ -23,6 +23,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from consumer.enrich.model import StoredCapture
 from consumer.enrich.store import CaptureRecord, Clock, StoreUnavailable, wall_clock_ms
 from consumer.enrich.ttl import TtlPolicy
+from consumer.store_check import redis_location
 
 # KEYS[1] = key; ARGV = capture_time_ms, capture_id, value, expire_at_ms.
 # Writes unless the stored capture is newer by (capture time, capture id).
@@ -73,6 +74,7 @@ class RedisClickIdStore:
         self._ttl = ttl or TtlPolicy()
         self._prefix = key_prefix
         self._clock = clock
+        self._where = redis_location(url)  # named in outage messages, without credentials
         self._redis = client or aioredis.Redis.from_url(
             url,
             socket_timeout=socket_timeout_s,
@@ -101,7 +103,7 @@ class RedisClickIdStore:
                 if queued:
                     await pipe.execute()
         except _OUTAGE_ERRORS as exc:
-            raise StoreUnavailable(f"Redis click-ID store: {exc}") from exc
+            raise StoreUnavailable(f"Redis click-ID store {self._where}: {exc}") from exc
 
     async def lookup_many(self, keys: Sequence[str]) -> dict[str, StoredCapture]:
         """One ``MGET``; values whose retention passed are filtered even if Redis still has them."""
@@ -111,7 +113,7 @@ class RedisClickIdStore:
         try:
             values = await self._redis.mget([self._prefix + k for k in unique])
         except _OUTAGE_ERRORS as exc:
-            raise StoreUnavailable(f"Redis click-ID store: {exc}") from exc
+            raise StoreUnavailable(f"Redis click-ID store {self._where}: {exc}") from exc
         now = wall_clock_ms(self._clock)
         found: dict[str, StoredCapture] = {}
         for key, raw in zip(unique, values, strict=True):
@@ -127,7 +129,7 @@ class RedisClickIdStore:
         try:
             await self._redis.ping()
         except _OUTAGE_ERRORS as exc:
-            raise StoreUnavailable(f"Redis click-ID store: {exc}") from exc
+            raise StoreUnavailable(f"Redis click-ID store {self._where}: {exc}") from exc
 
     async def close(self) -> None:
         """Close the connection pool."""

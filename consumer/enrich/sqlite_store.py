@@ -138,8 +138,8 @@ class SqliteClickIdStore:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, fn)
-        except sqlite3.OperationalError as exc:  # locked, disk I/O error, cannot open
-            raise StoreUnavailable(f"SQLite click-ID store: {exc}") from exc
+        except sqlite3.DatabaseError as exc:  # locked, disk I/O error, cannot open, corrupt
+            raise StoreUnavailable(f"SQLite click-ID store {self._path}: {exc}") from exc
 
     async def upsert_many(self, records: Sequence[CaptureRecord]) -> None:
         """One transaction with one ``executemany`` for the whole batch."""

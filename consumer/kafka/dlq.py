@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import KafkaError, Producer
+from consumer.kafka.acked_producer import AckedProducer, Job, OutRecord
 
 DECODE_PLATFORM = "*"
 
@@ -35,6 +35,9 @@ H_LAST_FAILURE = "capi.last_failure_ms"
 H_EVENT_ID = "capi.event_id"
 H_EVENT_TYPE = "capi.event_type"
 H_REPLAYS = "capi.replays"
+H_VALUE_OMITTED = "capi.value_omitted"  # "too_large": the original is at topic/partition/offset
+H_VALUE_BYTES = "capi.value_bytes"
+H_KEY_BYTES = "capi.key_omitted_bytes"
 
 OUR_HEADERS = frozenset(
     {
@@ -55,6 +58,9 @@ OUR_HEADERS = frozenset(
         H_EVENT_ID,
         H_EVENT_TYPE,
         H_REPLAYS,
+        H_VALUE_OMITTED,
+        H_VALUE_BYTES,
+        H_KEY_BYTES,
     }
 )
 
@@ -125,83 +131,76 @@ def headers_dict(headers: Sequence[tuple[str, bytes | None]] | None) -> dict[str
 
 
 class DeadLetterWriter:
-    """Produces dead letters with an idempotent producer; `write` resolves on broker ack."""
+    """Produces dead letters through an `AckedProducer`; `write` resolves on broker ack.
+
+    A record the topic cannot take (larger than its ``max.message.bytes``) is written without
+    its value and original headers (``capi.value_omitted: too_large``, ``capi.value_bytes``; the
+    ``__connect.errors.*`` headers point at the original in the source topic), then, if still
+    too large, without its key too."""
 
     def __init__(self, producer_config: Mapping[str, Any], topic: str) -> None:
-        config = {
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 20,
-            "compression.type": "lz4",
-            "log.connection.close": False,
-            **producer_config,
-        }
-        self._producer = Producer(config)
-        self._topic = topic
-        self._pending = 0
-        self._poller: asyncio.Task[None] | None = None
-        self.written = 0
+        self.out = AckedProducer(producer_config, topic, "dlq")
 
     @property
     def topic(self) -> str:
         """The dead-letter topic name."""
-        return self._topic
+        return self.out.topic
+
+    @property
+    def written(self) -> int:
+        """Records acknowledged so far."""
+        return self.out.written
+
+    @property
+    def stalled_s(self) -> float:
+        """How long the oldest failing dead-letter write has been failing (0: none)."""
+        return self.out.stalled_s
+
+    def prepare(self) -> int | None:
+        """Size the producer to the topic's ``max.message.bytes`` (blocking; before `start`)."""
+        return self.out.prepare()
 
     def start(self) -> None:
         """Start serving delivery callbacks on the running loop."""
-        if self._poller is None:
-            self._poller = asyncio.get_running_loop().create_task(self._poll_loop())
-
-    async def _poll_loop(self) -> None:
-        while True:
-            self._producer.poll(0)
-            await asyncio.sleep(0.005 if self._pending else 0.05)
+        self.out.start()
 
     async def write(self, letter: DeadLetter) -> tuple[int, int]:
         """Produce one record and wait for the broker's acknowledgement, retrying failures.
         Returns the record's (partition, offset) in the dead-letter topic (receipts and
         `trace` point at it)."""
-        delay = 0.1
-        while True:
-            future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
 
-            def on_delivery(
-                err: KafkaError | None, msg: Any, fut: asyncio.Future[tuple[int, int]] = future
-            ) -> None:
-                if fut.done():
-                    return
-                if err is None:
-                    fut.set_result((msg.partition(), msg.offset()))
-                else:
-                    fut.set_exception(RuntimeError(str(err)))
+        def on_acked(partition: int, offset: int) -> None:
+            if not future.done():
+                future.set_result((partition, offset))
 
-            try:
-                self._producer.produce(
-                    self._topic,
-                    value=letter.value,
-                    key=letter.key,
-                    headers=letter.kafka_headers(),
-                    on_delivery=on_delivery,
-                )
-            except BufferError:
-                self._producer.poll(0.05)
-                await asyncio.sleep(0.01)
-                continue
-            self._pending += 1
-            try:
-                location = await future
-                self.written += 1
-                return location
-            except RuntimeError:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                self._pending -= 1
+        headers = letter.kafka_headers()
+        self.out.send(
+            Job(
+                OutRecord(letter.key, letter.value, headers),
+                on_acked,
+                f"{letter.topic}-{letter.partition}@{letter.offset}",
+                smaller=lambda level: smaller_letter(letter, headers, level),
+            )
+        )
+        return await future
 
     async def close(self, timeout: float = 10.0) -> int:
         """Flush outstanding records; returns how many are still unacknowledged."""
-        remaining = self._producer.flush(timeout)  # on the loop thread: callbacks stay here
-        if self._poller is not None:
-            self._poller.cancel()
-            self._poller = None
-        return int(remaining)
+        return await self.out.close(timeout)
+
+
+def smaller_letter(
+    letter: DeadLetter, headers: list[tuple[str, str | bytes | None]], level: int
+) -> OutRecord | None:
+    """The dead letter without its value and original headers (level 1), then without its key
+    too (level 2); None when nothing is left to drop."""
+    if level > 2:
+        return None
+    ours = [(k, v) for k, v in headers if k in OUR_HEADERS]
+    ours.append((H_VALUE_OMITTED, b"too_large"))
+    ours.append((H_VALUE_BYTES, str(len(letter.value or b"")).encode()))
+    if level == 1:
+        return OutRecord(letter.key, None, ours)
+    ours.append((H_KEY_BYTES, str(len(letter.key or b"")).encode()))
+    return OutRecord(None, None, ours)

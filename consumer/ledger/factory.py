@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from consumer.config import Settings
 from consumer.ledger.base import DeliveryLedger, LedgerTtl
 from consumer.ledger.guard import LedgerGuard
+from consumer.store_check import open_sqlite
 
 
 def ledger_backend(settings: Settings) -> str:
@@ -25,7 +24,7 @@ def build_ledger(settings: Settings) -> DeliveryLedger | None:
         from consumer.ledger.sqlite import SqliteLedger
 
         path = cfg.sqlite_path or settings.store.sqlite_path
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        open_sqlite(path, "delivery ledger")  # StoreOpenError: a start-up error
         return SqliteLedger(path)
     if backend == "redis":
         from consumer.ledger.redis import RedisLedger

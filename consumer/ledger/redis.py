@@ -18,6 +18,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from consumer.enrich.store import Clock, StoreUnavailable, wall_clock_ms
 from consumer.ledger.base import LedgerBase, LedgerQuery
+from consumer.store_check import redis_location
 
 _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
     RedisConnectionError,
@@ -45,6 +46,7 @@ class RedisLedger(LedgerBase):
         guard falls back to sending when it raises)."""
         self._prefix = key_prefix
         self._clock = clock
+        self._where = redis_location(url)  # named in outage messages, without credentials
         self._redis = client or aioredis.Redis.from_url(
             url,
             socket_timeout=socket_timeout_s,
@@ -63,7 +65,7 @@ class RedisLedger(LedgerBase):
         try:
             values = await self._redis.mget([self._key(p, e) for p, e in pairs])
         except _OUTAGE_ERRORS as exc:
-            raise StoreUnavailable(f"Redis delivery ledger: {exc}") from exc
+            raise StoreUnavailable(f"Redis delivery ledger {self._where}: {exc}") from exc
         found: dict[str, set[str]] = {}
         for (platform, event_id), value in zip(pairs, values, strict=True):
             if value is not None:
@@ -84,7 +86,7 @@ class RedisLedger(LedgerBase):
                 if queued:
                     await pipe.execute()
         except _OUTAGE_ERRORS as exc:
-            raise StoreUnavailable(f"Redis delivery ledger: {exc}") from exc
+            raise StoreUnavailable(f"Redis delivery ledger {self._where}: {exc}") from exc
 
     async def close(self) -> None:
         """Close the connection pool."""

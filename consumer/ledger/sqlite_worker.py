@@ -52,7 +52,7 @@ class SqliteWorker:
         try:
             return await loop.run_in_executor(self._executor, lambda: fn(self._connection()))
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
-            raise StoreUnavailable(f"{self._label}: {exc}") from exc
+            raise StoreUnavailable(f"{self._label} {self._path}: {exc}") from exc
 
     async def close(self) -> None:
         """Close the connection on its own thread, then stop the thread."""

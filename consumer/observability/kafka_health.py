@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from consumer.kafka.acked_producer import STALL_PAUSE_S
 from consumer.observability import metrics
 
 ALL_BROKERS_DOWN = "_ALL_BROKERS_DOWN"
@@ -128,11 +129,16 @@ class EngineReadiness:
     """
 
     def __init__(
-        self, engine: EngineView, broker: BrokerHealth | None = None, max_silence_s: float = 30.0
+        self,
+        engine: EngineView,
+        broker: BrokerHealth | None = None,
+        max_silence_s: float = 30.0,
+        outputs: Sequence[Any] = (),
     ) -> None:
         self._engine = engine
         self._broker = broker
         self._max_silence_s = max_silence_s
+        self._outputs = outputs  # acknowledged writers (topic, stalled_s): DLQ, receipts
 
     def is_ready(self) -> tuple[bool, str]:
         """(ready, reason) for ``/readyz``."""
@@ -142,4 +148,8 @@ class EngineReadiness:
             ok, reason = self._broker.reachable(self._max_silence_s)
             if not ok:
                 return False, reason
+        for writer in self._outputs:
+            if writer.stalled_s >= STALL_PAUSE_S:
+                stalled = f"{writer.stalled_s:.0f}s"
+                return False, f"output topic {writer.topic} unwritable for {stalled} (intake paused)"
         return True, f"{len(self._engine.assigned)} partition(s) assigned"

@@ -166,3 +166,13 @@ RECEIPTS = Counter(
     "Receipts acknowledged by the broker, by platform and outcome",
     ["platform", "outcome"],
 )
+OUTPUT_WRITE_ERRORS = Counter(
+    "capi_output_write_errors_total",
+    "Failed writes to an output topic (dlq, receipts), each retried; by output and librdkafka error",
+    ["output", "error"],
+)
+OUTPUT_STALLED = Gauge(
+    "capi_output_stalled_seconds",
+    "How long the oldest failing write to an output topic has been failing",
+    ["output"],
+)

@@ -74,8 +74,13 @@ def trace_event(
 async def _attach_ledger(settings: Any, journey: Journey) -> None:
     from consumer.enrich.store import StoreUnavailable
     from consumer.ledger.factory import build_ledger
+    from consumer.store_check import StoreOpenError
 
-    ledger = build_ledger(settings)
+    try:
+        ledger = build_ledger(settings)
+    except StoreOpenError as exc:
+        journey.ledger_error = str(exc)
+        return
     if ledger is None:
         return
     platforms = [p for p in journey.platforms if p != "*"]

@@ -10,21 +10,13 @@ readers deduplicate by (event_id, platform)). Failed writes are retried, never d
 
 from __future__ import annotations
 
-import asyncio
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import structlog
-from confluent_kafka import KafkaError, Producer
-
+from consumer.kafka.acked_producer import AckedProducer, Job, OutRecord
 from consumer.observability import metrics
 from consumer.receipts.build import receipt_key
 from consumer.receipts.codec import ReceiptCodec
-
-log = structlog.get_logger("capi_relay.receipts")
-
-_Pending = tuple[bytes, bytes, str, str, Callable[[], None]]
 
 
 class ReceiptWriter:
@@ -33,86 +25,52 @@ class ReceiptWriter:
     def __init__(
         self, producer_config: Mapping[str, Any], topic: str, codec: ReceiptCodec | None = None
     ) -> None:
-        config = {
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": 20,
-            "compression.type": "lz4",
-            "log.connection.close": False,
-            **producer_config,
-        }
-        self._producer = Producer(config)
+        self.out = AckedProducer(producer_config, topic, "receipts")
         self.topic = topic
         self._codec = codec or ReceiptCodec(None, topic)
-        self._backlog: deque[_Pending] = deque()
-        self._pending = 0
-        self._poller: asyncio.Task[None] | None = None
-        self.written = 0
-        self.errors = 0
         self._acked = metrics.Tally()  # receipts counted per poll, not per ack
+        self.out.after_poll = self._acked.flush
+
+    def prepare(self) -> int | None:
+        """Size the producer to the topic's ``max.message.bytes`` (blocking; before `start`)."""
+        return self.out.prepare()
 
     def start(self) -> None:
         """Serve delivery callbacks on the running loop."""
-        if self._poller is None:
-            self._poller = asyncio.get_running_loop().create_task(self._poll_loop(), name="receipts-poll")
-
-    async def _poll_loop(self) -> None:
-        while True:
-            self._producer.poll(0)
-            self._acked.flush()
-            while self._backlog and self._try_produce(self._backlog[0]):
-                self._backlog.popleft()
-            await asyncio.sleep(0.005 if self._pending or self._backlog else 0.05)
+        self.out.start()
 
     @property
     def pending(self) -> int:
         """Receipts produced or queued and not yet acknowledged."""
-        return self._pending
+        return self.out.pending
+
+    @property
+    def written(self) -> int:
+        """Receipts acknowledged so far."""
+        return self.out.written
+
+    @property
+    def errors(self) -> int:
+        """Failed writes so far (each retried)."""
+        return self.out.errors
+
+    @property
+    def stalled_s(self) -> float:
+        """How long the oldest failing receipt write has been failing (0: none)."""
+        return self.out.stalled_s
 
     def emit(self, ref: Any, receipt: dict[str, Any], on_acked: Callable[[], None]) -> None:
         """Queue one receipt for ``ref``'s message; ``on_acked`` runs after the broker's ack."""
-        job: _Pending = (
-            receipt_key(ref),
-            self._codec.encode(receipt),
-            receipt["platform"],
-            receipt["outcome"],
-            on_acked,
-        )
-        self._pending += 1
-        if self._backlog or not self._try_produce(job):
-            self._backlog.append(job)
+        platform, outcome = receipt["platform"], receipt["outcome"]
+        acked = self._acked
 
-    def _try_produce(self, job: _Pending) -> bool:
-        key, value, platform, outcome, on_acked = job
+        def done(_partition: int, _offset: int) -> None:
+            acked.add(metrics.RECEIPTS, platform, outcome)
+            on_acked()
 
-        def on_delivery(err: KafkaError | None, _msg: Any) -> None:
-            if err is None:
-                self._pending -= 1
-                self.written += 1
-                self._acked.add(metrics.RECEIPTS, platform, outcome)
-                on_acked()
-                return
-            self.errors += 1
-            log.warning("receipt_write_failed", error=str(err), retry_in_s=0.5)
-            asyncio.get_running_loop().call_later(0.5, self._backlog.append, job)
-
-        try:
-            self._producer.produce(self.topic, value=value, key=key, on_delivery=on_delivery)
-        except BufferError:
-            return False
-        return True
+        position = f"{ref.topic}-{ref.partition}@{ref.offset}"
+        self.out.send(Job(OutRecord(receipt_key(ref), self._codec.encode(receipt)), done, position))
 
     async def close(self, timeout: float = 10.0) -> int:
         """Flush outstanding receipts (their callbacks run here); returns how many are unacked."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while self._backlog and asyncio.get_running_loop().time() < deadline:
-            if self._try_produce(self._backlog[0]):
-                self._backlog.popleft()
-            else:
-                self._producer.poll(0.05)
-        remaining = int(self._producer.flush(max(0.0, deadline - asyncio.get_running_loop().time())))
-        self._acked.flush()
-        if self._poller is not None:
-            self._poller.cancel()
-            self._poller = None
-        return remaining + len(self._backlog)
+        return await self.out.close(timeout)

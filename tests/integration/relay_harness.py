@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from consumer.codec import Codec
@@ -50,9 +50,10 @@ class Scenario:
     def group(self) -> str:
         return f"{self.prefix}-relay"
 
-    def create_topics(self) -> None:
+    def create_topics(self, dlq_config: dict[str, str] | None = None) -> None:
         admin = AdminClient({"bootstrap.servers": self.bootstrap})
-        specs = [NewTopic(t, self.partitions, 1) for t in self.topics] + [NewTopic(self.dlq, 1, 1)]
+        specs = [NewTopic(t, self.partitions, 1) for t in self.topics]
+        specs.append(NewTopic(self.dlq, 1, 1, config=dlq_config or {}))
         for future in admin.create_topics(specs).values():
             future.result(timeout=30)
 
@@ -113,8 +114,11 @@ class Scenario:
         return out
 
     def fully_committed(self) -> bool:
-        ends = self.end_offsets()
-        committed = self.committed()
+        try:
+            ends = self.end_offsets()
+            committed = self.committed()
+        except KafkaException:  # e.g. NOT_COORDINATOR on a broker that just started
+            return False
         return all(committed.get(tp, -1) >= end for tp, end in ends.items())
 
     def dlq_records(self) -> list[dict[str, str]]:
