@@ -23,7 +23,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"capi-relay: {exc}", file=sys.stderr)
+        for line in exc.problems:
+            print(f"capi-relay: {line}", file=sys.stderr)
         return 2
     try:
         from consumer.observability.logging import configure_logging
@@ -32,8 +33,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except ImportError:
         pass
     from consumer.kafka.topics import MissingTopicError
+    from consumer.preflight import run_checks
 
     log = structlog.get_logger("capi_relay.cli")
+    report = run_checks(settings)  # a relay that cannot deliver must not start (nor go Ready)
+    for line in report.problems:
+        log.error("startup_check_failed", problem=line)
+    if not report.ok:
+        return 2
     log.info("relay_starting", config=str(args.config))
     relay = build_relay(settings)
     try:
@@ -176,6 +183,9 @@ def _extensions() -> list[Any]:
     from consumer.receipts.cli import add_parser as trace_parser
 
     found.append(trace_parser)
+    from consumer.ops_cli import add_parser as ops_parser
+
+    found.append(ops_parser)
     return found
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connectors.base import EVENT_TYPES
+from consumer.config_errors import validation_lines
 from consumer.contract import DEFAULT_TOPICS
 
 
@@ -205,7 +206,13 @@ class Settings(BaseSettings):
 
 
 class ConfigError(Exception):
-    """The configuration file is missing, unreadable or invalid; the message names the key."""
+    """The configuration file is missing, unreadable or invalid; the message names the key.
+
+    ``problems`` holds one line per problem (``key.path: message``); ``str()`` joins them."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
@@ -225,5 +232,4 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise ConfigError(f"invalid configuration: {problems}") from None
+        raise ConfigError(*validation_lines(exc)) from None
