@@ -74,6 +74,8 @@ class Relay:
     store: Any = None
     ingester: Any = None
     broker_health: Any = None
+    control: Any = None  # consumer.control.PlatformControl once pause/resume is wired
+    observability: Any = None  # the started ObservabilityServer (its bound port), while running
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -203,9 +205,10 @@ async def run_relay(
         install_signals.bind(loop, engine.stop)
     await asyncio.to_thread(ensure_output_topics, relay.settings)
     await relay.sender.start()
-    server = await _start_observability(relay)
+    server = relay.observability = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
     ingest_task = loop.create_task(relay.ingester.run()) if relay.ingester is not None else None
+    summary_task = loop.create_task(engine.stats.dlq_summary.run())
     watcher: asyncio.Task[None] | None = None
     if stop_when is not None:
 
@@ -227,7 +230,9 @@ async def run_relay(
     finally:
         if watcher is not None:
             watcher.cancel()
+        summary_task.cancel()
         await engine.close()
+        engine.stats.dlq_summary.flush()
         await relay.sender.close()
         if ingest_task is not None:
             relay.ingester.stop()
@@ -249,12 +254,20 @@ async def _start_observability(relay: Relay) -> Any:
     from consumer.observability.gauges import refresh_circuit_gauges
     from consumer.observability.kafka_health import EngineReadiness
     from consumer.observability.server import start_observability_server
+    from consumer.observability.status import relay_status
 
+    readiness = EngineReadiness(relay.engine, relay.broker_health)
+    disabled = tuple(slug for slug, p in relay.settings.platforms.items() if not p.enabled)
     return await start_observability_server(
         obs.http_host,
         obs.http_port,
-        EngineReadiness(relay.engine, relay.broker_health),
+        readiness,
         before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
+        json_routes={
+            "/status": lambda: relay_status(
+                relay.engine, relay.dispatchers, readiness, relay.broker_health, relay.control, disabled
+            )
+        },
     )
 
 

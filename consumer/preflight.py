@@ -249,9 +249,7 @@ def _without_password(url: str) -> str:
     return f"{head.split('//')[0]}//***@{tail}" if at else url
 
 
-def run_checks(
-    settings: Settings, *, services: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S
-) -> Report:
+def run_checks(settings: Settings, *, services: bool = True, timeout_s: float = DEFAULT_TIMEOUT_S) -> Report:
     """All checks in order; the service probes are skipped with ``services=False``."""
     report = Report()
     report.checked += ["settings", "routing", "credentials"]

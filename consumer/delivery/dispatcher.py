@@ -22,6 +22,7 @@ from connectors.base import BatchLimits, Connector, Item, ItemOutcome, OutcomeKi
 from consumer.delivery.circuit import CircuitBreaker
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.http import HttpSender
+from consumer.delivery.platform_state import PlatformState
 from consumer.delivery.retry import RetryPolicy
 from consumer.observability import metrics
 
@@ -75,6 +76,8 @@ class PlatformDispatcher:
         self._on_outcome = on_outcome
         self._retry = retry
         self.circuit = circuit
+        self.state = PlatformState(self.slug)  # last success / last error, circuit logs
+        circuit.on_change = self.state.circuit_changed
         self._rng = random.Random(seed)
         self._queues: dict[str, deque[Unit]] = {}
         self._queued = 0
@@ -103,6 +106,16 @@ class PlatformDispatcher:
     def max_concurrency(self) -> int:
         """Batches this dispatcher may have in flight at once."""
         return self._max_concurrency
+
+    @property
+    def waiting_retry(self) -> int:
+        """Units waiting for their backoff to elapse before the next attempt."""
+        return self._waiting_retry
+
+    @property
+    def in_flight(self) -> int:
+        """Units queued for a batch or being sent."""
+        return self._queued + self._sending
 
     @property
     def pending(self) -> int:
@@ -234,16 +247,17 @@ class PlatformDispatcher:
             creds = await self._credentials.get(self.slug, route)
         except Exception as exc:  # credentials provider down: treat like an outage
             log.warning("credentials_unavailable", platform=self.slug, error=str(exc))
+            failed = ItemOutcome(OutcomeKind.RETRY, reason="credentials unavailable", code="credentials")
+            self.state.failed(failed, None)
             self.circuit.record_failure("credentials")
             for unit in batch:
-                self._retry_later(
-                    unit, ItemOutcome(OutcomeKind.RETRY, reason="credentials unavailable", code="credentials")
-                )
+                self._retry_later(unit, failed)
             return
         request = self.connector.build_request(items, creds)
         response, seconds = await self._sender.send(self.slug, request)
         metrics.REQUEST_SECONDS.labels(self.slug).observe(seconds)
         outcomes = self.connector.classify(response, items)
+        self.state.observe(outcomes, response.status)
         for unit in batch:
             unit.last_status = response.status or None
         self._handle(batch, outcomes, response.status)
