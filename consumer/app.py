@@ -14,6 +14,8 @@ from connectors.base import Connector
 from connectors.registry import connector_class
 from consumer.codec import Codec
 from consumer.config import PlatformConfig, Settings
+from consumer.control.runtime import ControlRuntime, control_from_settings, start_control
+from consumer.control.state import PlatformControl
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.dispatcher import PlatformDispatcher
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
@@ -74,8 +76,9 @@ class Relay:
     store: Any = None
     ingester: Any = None
     broker_health: Any = None
-    control: Any = None  # consumer.control.PlatformControl once pause/resume is wired
+    control: PlatformControl | None = None
     observability: Any = None  # the started ObservabilityServer (its bound port), while running
+    control_runtime: Any = None  # the control topic follower and admin endpoint, while running
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -177,7 +180,10 @@ def build_relay(
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
-    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health)
+    control = control_from_settings(settings)
+    for dispatcher in dispatchers.values():
+        dispatcher.control = control  # a paused platform's units are held (consumer/control)
+    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health, control)
 
 
 def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
@@ -204,6 +210,11 @@ async def run_relay(
     if isinstance(install_signals, StopSignals):
         install_signals.bind(loop, engine.stop)
     await asyncio.to_thread(ensure_output_topics, relay.settings)
+    control: ControlRuntime | None = None
+    if relay.control is not None:  # pause decisions read before any event is consumed
+        control = relay.control_runtime = await start_control(
+            relay.settings, relay.control, relay.dispatchers
+        )
     await relay.sender.start()
     server = relay.observability = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
@@ -231,6 +242,8 @@ async def run_relay(
         if watcher is not None:
             watcher.cancel()
         summary_task.cancel()
+        if control is not None:
+            await control.stop()
         await engine.close()
         engine.stats.dlq_summary.flush()
         await relay.sender.close()

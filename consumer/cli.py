@@ -32,6 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         configure_logging(settings.observability.log_format, settings.observability.log_level)
     except ImportError:
         pass
+    from consumer.control.topic import ControlTopicError
     from consumer.kafka.topics import MissingTopicError
     from consumer.preflight import run_checks
 
@@ -45,7 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     relay = build_relay(settings)
     try:
         asyncio.run(run_relay(relay, install_signals=stop_signals))
-    except MissingTopicError as exc:
+    except (MissingTopicError, ControlTopicError) as exc:
         print(f"capi-relay: {exc}", file=sys.stderr)
         return 2
     print(relay.engine.stats.table(relay.retries()), file=sys.stderr)

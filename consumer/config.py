@@ -45,6 +45,7 @@ class TopicSettings(_Strict):
     dlq: str = "capi.dlq"
     click_ids: str = "identity.click-ids"
     receipts: str = "capi.receipts"
+    control: str = "capi.control"  # compacted: pause decisions shared by replicas (consumer/control)
     create_missing: bool = True  # create missing DLQ/receipts topics at start (broker defaults)
 
     @field_validator("events")
@@ -117,6 +118,7 @@ class PlatformConfig(_Strict):
     """One platform: the connector's own settings, credentials references and delivery limits."""
 
     enabled: bool = True
+    paused: bool = False  # held from the start (resume needs a file change); see consumer/control
     settings: dict[str, Any] = Field(default_factory=dict)
     credentials: dict[str, Any] = Field(default_factory=dict)
     max_batch_events: int | None = Field(None, ge=1)
@@ -152,6 +154,15 @@ class ObservabilitySettings(_Strict):
     log_level: str = "INFO"
 
 
+class AdminSettings(_Strict):
+    """The admin endpoint (pause/resume). Loopback only unless ``token_env`` names the variable
+    holding a token every request must present; ``http_port`` None switches it off."""
+
+    http_host: str = "127.0.0.1"
+    http_port: int | None = 9401
+    token_env: str | None = None
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables override the file, e.g.
     ``CAPI_KAFKA__BOOTSTRAP_SERVERS=broker:9092`` or ``CAPI_STORE__BACKEND=redis``."""
@@ -173,6 +184,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     default_phone_region: str = "US"
 
     @field_validator("routing")

@@ -62,6 +62,7 @@ def check_settings(settings: Settings, environ: Mapping[str, str] | None = None)
     for slug in settings.platforms:
         if slug not in CONNECTORS:
             problems.append(f"platforms.{slug}: unknown platform (known: {_known()})")
+    problems += _admin_problems(settings, env)
     for slug in settings.routed_platforms():
         if slug not in CONNECTORS:
             continue
@@ -74,6 +75,20 @@ def check_settings(settings: Settings, environ: Mapping[str, str] | None = None)
             continue
         problems += credential_env_problems(slug, creds, env)
     return problems
+
+
+def _admin_problems(settings: Settings, environ: Mapping[str, str]) -> list[str]:
+    """The admin endpoint may listen beyond loopback only behind a token."""
+    admin = settings.admin
+    if admin.http_port is None:
+        return []
+    if admin.token_env:
+        if not environ.get(admin.token_env, "").strip():
+            return [f"admin.token_env: environment variable {admin.token_env} is not set or empty"]
+        return []
+    if admin.http_host not in ("127.0.0.1", "::1", "localhost"):
+        return [f"admin.http_host: {admin.http_host} is not a loopback address; set admin.token_env"]
+    return []
 
 
 def _known() -> str:
@@ -146,7 +161,7 @@ def check_broker(settings: Settings, timeout_s: float = DEFAULT_TIMEOUT_S) -> li
             f"kafka.bootstrap_servers: no broker at {settings.kafka.bootstrap_servers} "
             f"answered within {timeout_s:g}s"
         ]
-    wanted = {"topics.dlq": settings.topics.dlq}
+    wanted = {"topics.dlq": settings.topics.dlq, "topics.control": settings.topics.control}
     if settings.receipts.enabled:
         wanted["topics.receipts"] = settings.topics.receipts
     missing = {key: topic for key, topic in wanted.items() if topic not in existing}

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -48,6 +48,12 @@ class Unit:
     def alive(self) -> bool:
         """False once the message's partition was revoked (the work is dropped, not finished)."""
         return bool(getattr(self.ref, "alive", True))
+
+
+class PauseSwitch(Protocol):
+    """Whether a platform is paused (consumer.control.PlatformControl)."""
+
+    def is_paused(self, slug: str) -> bool: ...
 
 
 # Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth", outcome)
@@ -89,6 +95,8 @@ class PlatformDispatcher:
         self._inflight_tasks: set[asyncio.Task[None]] = set()
         self._max_concurrency = 8
         self.retries = 0
+        self.control: PauseSwitch | None = None  # consulted before each batch: paused = held
+        self._held_since: float | None = None
 
     # -- intake ----------------------------------------------------------------------------------
 
@@ -147,10 +155,14 @@ class PlatformDispatcher:
             self._expire_waiting(now)
             wait = 1.0
             sent_any = False
+            held = self._held(now)
             for route, queue in list(self._queues.items()):
                 if not queue:
                     oldest.pop(route, None)
                     continue
+                if held:  # paused: hold like an open circuit, nothing sent, nothing dropped
+                    wait = min(wait, 0.2)
+                    break
                 first_seen = oldest.setdefault(route, now)
                 full = len(queue) >= self.limits.max_events
                 due = now - first_seen >= linger
@@ -179,6 +191,19 @@ class PlatformDispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, wait))
 
+    def _held(self, now: float) -> bool:
+        """Whether the platform is paused; on resume, the held time is given back to the queued
+        units' retry budget (being paused is not a delivery failure)."""
+        paused = self.control is not None and self.control.is_paused(self.slug)
+        if paused and self._held_since is None:
+            self._held_since = now
+        elif not paused and self._held_since is not None:
+            held_for, self._held_since = now - self._held_since, None
+            for queue in self._queues.values():
+                for unit in queue:
+                    unit.created += held_for
+        return paused
+
     def _gate_wait(self, now: float) -> float:
         return max(0.0, self._not_before - now)
 
@@ -205,7 +230,7 @@ class PlatformDispatcher:
 
     def _expire_waiting(self, now: float) -> None:
         """While the circuit is open for an outage, units out of budget become EXHAUSTED."""
-        if self.circuit.state == 0 or self.circuit.holds_budget:
+        if self.circuit.state == 0 or self.circuit.holds_budget or self._held_since is not None:
             return
         for queue in self._queues.values():
             keep: deque[Unit] = deque()

@@ -85,3 +85,15 @@ def test_storage_not_writable_names_the_key(tmp_path: Path) -> None:
     assert len(problems) == 1 and problems[0].startswith("store.sqlite_path: ")
     ok = _settings(store={"backend": "sqlite", "sqlite_path": str(tmp_path / "var" / "x.db")})
     assert check_storage(ok) == []
+
+
+def test_admin_endpoint_beyond_loopback_needs_a_token() -> None:
+    settings = _settings(admin={"http_host": "0.0.0.0"})
+    assert check_settings(settings, ENV) == [
+        "admin.http_host: 0.0.0.0 is not a loopback address; set admin.token_env"
+    ]
+    settings = _settings(admin={"http_host": "0.0.0.0", "token_env": "ADMIN_T"})
+    assert check_settings(settings, ENV) == [
+        "admin.token_env: environment variable ADMIN_T is not set or empty"
+    ]
+    assert check_settings(settings, {**ENV, "ADMIN_T": "x"}) == []
