@@ -15,6 +15,8 @@ from connectors.contract_checks import contract_checked
 from connectors.registry import connector_class
 from consumer.codec import Codec
 from consumer.config import PlatformConfig, Settings
+from consumer.control.runtime import ControlRuntime, control_from_settings, start_control
+from consumer.control.state import PlatformControl
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.dispatcher import PlatformDispatcher
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
@@ -74,6 +76,9 @@ class Relay:
     ingester: Any = None
     broker_health: Any = None
     outputs: tuple[Any, ...] = ()  # the acknowledged writers (DLQ, receipts) to size at start
+    control: PlatformControl | None = None
+    observability: Any = None  # the started ObservabilityServer (its bound port), while running
+    control_runtime: Any = None  # the control topic follower and admin endpoint, while running
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -176,7 +181,12 @@ def build_relay(
     engine_ref["engine"] = engine
     holder["engine"] = engine
     outputs = tuple(w for w in (dlq, receipts) if w is not None)
-    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health, outputs)
+    control = control_from_settings(settings)
+    for dispatcher in dispatchers.values():
+        dispatcher.control = control  # a paused platform's units are held (consumer/control)
+    return Relay(
+        engine, sender, settings, dispatchers, store, ingester, broker_health, outputs=outputs, control=control
+    )
 
 
 def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
@@ -205,10 +215,16 @@ async def run_relay(
     await asyncio.to_thread(ensure_output_topics, relay.settings)
     for writer in relay.outputs:  # size each producer to its topic's max.message.bytes
         await asyncio.to_thread(writer.prepare)
+    control: ControlRuntime | None = None
+    if relay.control is not None:  # pause decisions read before any event is consumed
+        control = relay.control_runtime = await start_control(
+            relay.settings, relay.control, relay.dispatchers
+        )
     await relay.sender.start()
-    server = await _start_observability(relay)
+    server = relay.observability = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
     ingest_task = loop.create_task(relay.ingester.run()) if relay.ingester is not None else None
+    summary_task = loop.create_task(engine.stats.dlq_summary.run())
     watcher: asyncio.Task[None] | None = None
     if stop_when is not None:
 
@@ -230,7 +246,11 @@ async def run_relay(
     finally:
         if watcher is not None:
             watcher.cancel()
+        summary_task.cancel()
+        if control is not None:
+            await control.stop()
         await engine.close()
+        engine.stats.dlq_summary.flush()
         await relay.sender.close()
         if ingest_task is not None:
             relay.ingester.stop()
@@ -252,12 +272,20 @@ async def _start_observability(relay: Relay) -> Any:
     from consumer.observability.gauges import refresh_circuit_gauges
     from consumer.observability.kafka_health import EngineReadiness
     from consumer.observability.server import start_observability_server
+    from consumer.observability.status import relay_status
 
+    readiness = EngineReadiness(relay.engine, relay.broker_health, outputs=relay.outputs)
+    disabled = tuple(slug for slug, p in relay.settings.platforms.items() if not p.enabled)
     return await start_observability_server(
         obs.http_host,
         obs.http_port,
-        EngineReadiness(relay.engine, relay.broker_health, outputs=relay.outputs),
+        readiness,
         before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
+        json_routes={
+            "/status": lambda: relay_status(
+                relay.engine, relay.dispatchers, readiness, relay.broker_health, relay.control, disabled
+            )
+        },
     )
 
 

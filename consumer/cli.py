@@ -23,7 +23,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         settings = load_settings(args.config)
     except ConfigError as exc:
-        print(f"capi-relay: {exc}", file=sys.stderr)
+        for line in exc.problems:
+            print(f"capi-relay: {line}", file=sys.stderr)
         return 2
     try:
         from consumer.observability.logging import configure_logging
@@ -31,10 +32,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         configure_logging(settings.observability.log_format, settings.observability.log_level)
     except ImportError:
         pass
+    from consumer.control.topic import ControlTopicError
     from consumer.kafka.topics import MissingTopicError
+    from consumer.preflight import run_checks
     from consumer.store_check import StoreOpenError
 
     log = structlog.get_logger("capi_relay.cli")
+    report = run_checks(settings)  # a relay that cannot deliver must not start (nor go Ready)
+    for line in report.problems:
+        log.error("startup_check_failed", problem=line)
+    if not report.ok:
+        return 2
     log.info("relay_starting", config=str(args.config))
     try:
         relay = build_relay(settings)
@@ -43,7 +51,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(run_relay(relay, install_signals=stop_signals))
-    except MissingTopicError as exc:
+    except (MissingTopicError, ControlTopicError) as exc:
         print(f"capi-relay: {exc}", file=sys.stderr)
         return 2
     print(relay.engine.stats.table(relay.retries()), file=sys.stderr)
@@ -188,6 +196,9 @@ def _extensions() -> list[Any]:
     from consumer.receipts.cli import add_parser as trace_parser
 
     found.append(trace_parser)
+    from consumer.ops_cli import add_parser as ops_parser
+
+    found.append(ops_parser)
     return found
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from connectors.base import EVENT_TYPES
+from consumer.config_errors import validation_lines
 from consumer.contract import DEFAULT_TOPICS
 
 
@@ -45,6 +46,7 @@ class TopicSettings(_Strict):
     dlq: str = "capi.dlq"
     click_ids: str = "identity.click-ids"
     receipts: str = "capi.receipts"
+    control: str = "capi.control"  # compacted: pause decisions shared by replicas (consumer/control)
     create_missing: bool = True  # create missing DLQ/receipts topics at start (broker defaults)
 
     @field_validator("events")
@@ -140,6 +142,7 @@ class PlatformConfig(_Strict):
     """One platform: the connector's own settings, credentials references and delivery limits."""
 
     enabled: bool = True
+    paused: bool = False  # held from the start (resume needs a file change); see consumer/control
     settings: dict[str, Any] = Field(default_factory=dict)
     credentials: dict[str, Any] = Field(default_factory=dict)
     max_batch_events: int | None = Field(None, ge=1)
@@ -175,6 +178,15 @@ class ObservabilitySettings(_Strict):
     log_level: str = "INFO"
 
 
+class AdminSettings(_Strict):
+    """The admin endpoint (pause/resume). Loopback only unless ``token_env`` names the variable
+    holding a token every request must present; ``http_port`` None switches it off."""
+
+    http_host: str = "127.0.0.1"
+    http_port: int | None = 9401
+    token_env: str | None = None
+
+
 class Settings(BaseSettings):
     """The whole configuration. Environment variables override the file, e.g.
     ``CAPI_KAFKA__BOOTSTRAP_SERVERS=broker:9092`` or ``CAPI_STORE__BACKEND=redis``."""
@@ -196,6 +208,7 @@ class Settings(BaseSettings):
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     consumer: ConsumerSettings = Field(default_factory=ConsumerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    admin: AdminSettings = Field(default_factory=AdminSettings)
     default_phone_region: str = "US"
 
     @field_validator("routing")
@@ -229,7 +242,13 @@ class Settings(BaseSettings):
 
 
 class ConfigError(Exception):
-    """The configuration file is missing, unreadable or invalid; the message names the key."""
+    """The configuration file is missing, unreadable or invalid; the message names the key.
+
+    ``problems`` holds one line per problem (``key.path: message``); ``str()`` joins them."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = list(problems)
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
@@ -249,5 +268,4 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
     try:
         return Settings(**data)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
-        raise ConfigError(f"invalid configuration: {problems}") from None
+        raise ConfigError(*validation_lines(exc)) from None

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from consumer.observability.dlq_summary import DeadLetterSummary
+
 
 @dataclass
 class EngineStats:
@@ -18,14 +20,16 @@ class EngineStats:
     max_in_flight: int = 0
     enrich_retries: int = 0
     messages_finished: int = 0
+    dlq_summary: DeadLetterSummary = field(default_factory=DeadLetterSummary)
 
     def count(self, platform: str, terminal: str) -> None:
         """One terminal outcome (delivered, rejected, exhausted, auth)."""
         self.outcomes[platform][terminal] += 1
 
-    def dead_lettered(self, platform: str) -> None:
-        """One acknowledged dead-letter record."""
+    def dead_lettered(self, platform: str, reason: str = "") -> None:
+        """One acknowledged dead-letter record (``reason``: its error code or outcome)."""
         self.dlq[platform] += 1
+        self.dlq_summary.add(platform, reason)
 
     def table(self, retries: dict[str, int] | None = None) -> str:
         """A fixed-width per-platform table: accepted, retried, dead-lettered."""

@@ -86,7 +86,7 @@ class OutcomeRouter:
     ) -> None:
         location = await self._dlq.write(letter)
         metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
-        self.stats.dead_lettered(letter.platform)
+        self.stats.dead_lettered(letter.platform, letter.error_code or letter.outcome)
         if self._receipts is not None:
             dlq = (self._dlq.topic, *location) if location else None
             receipt = receipt_for_letter(ref, letter, dlq, unit, result)

@@ -41,6 +41,8 @@ class CircuitBreaker:
         self.reason = ""
         self._open_until = 0.0
         self._probe_in_flight = False
+        # told (old state, new state, reason) when the circuit opens or closes (logs, /status)
+        self.on_change: Callable[[CircuitState, CircuitState, str], None] | None = None
 
     def allow(self) -> bool:
         """Whether a request may be sent now (in half-open: exactly one probe)."""
@@ -64,9 +66,11 @@ class CircuitBreaker:
         """A request got a (non-failing) answer: close."""
         self._failures = 0
         self._cooldown = self.base_cooldown_s
-        self.state = CircuitState.CLOSED
+        old, self.state = self.state, CircuitState.CLOSED
         self.reason = ""
         self._probe_in_flight = False
+        if old is not CircuitState.CLOSED and self.on_change is not None:
+            self.on_change(old, CircuitState.CLOSED, "")
 
     def record_failure(self, reason: str = "outage", *, immediate: bool = False) -> None:
         """A request failed as a whole; ``immediate`` opens at once (AUTH)."""
@@ -79,10 +83,12 @@ class CircuitBreaker:
     def _trip(self, reason: str, backoff: bool) -> None:
         if backoff:
             self._cooldown = min(self.max_cooldown_s, self._cooldown * 2)
-        self.state = CircuitState.OPEN
+        old, self.state = self.state, CircuitState.OPEN
         self.reason = reason
         self._open_until = self._clock() + self._cooldown
         self._probe_in_flight = False
+        if self.on_change is not None:
+            self.on_change(old, CircuitState.OPEN, reason)
 
     @property
     def holds_budget(self) -> bool:

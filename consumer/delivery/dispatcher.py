@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -22,6 +22,7 @@ from connectors.base import BatchLimits, Connector, Item, ItemOutcome, OutcomeKi
 from consumer.delivery.circuit import CircuitBreaker
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.http import HttpSender
+from consumer.delivery.platform_state import PlatformState
 from consumer.delivery.retry import RetryPolicy
 from consumer.observability import metrics
 
@@ -47,6 +48,12 @@ class Unit:
     def alive(self) -> bool:
         """False once the message's partition was revoked (the work is dropped, not finished)."""
         return bool(getattr(self.ref, "alive", True))
+
+
+class PauseSwitch(Protocol):
+    """Whether a platform is paused (consumer.control.PlatformControl)."""
+
+    def is_paused(self, slug: str) -> bool: ...
 
 
 # Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth", outcome)
@@ -75,6 +82,8 @@ class PlatformDispatcher:
         self._on_outcome = on_outcome
         self._retry = retry
         self.circuit = circuit
+        self.state = PlatformState(self.slug)  # last success / last error, circuit logs
+        circuit.on_change = self.state.circuit_changed
         self._rng = random.Random(seed)
         self._queues: dict[str, deque[Unit]] = {}
         self._queued = 0
@@ -86,6 +95,8 @@ class PlatformDispatcher:
         self._inflight_tasks: set[asyncio.Task[None]] = set()
         self._max_concurrency = 8
         self.retries = 0
+        self.control: PauseSwitch | None = None  # consulted before each batch: paused = held
+        self._held_since: float | None = None
 
     # -- intake ----------------------------------------------------------------------------------
 
@@ -103,6 +114,16 @@ class PlatformDispatcher:
     def max_concurrency(self) -> int:
         """Batches this dispatcher may have in flight at once."""
         return self._max_concurrency
+
+    @property
+    def waiting_retry(self) -> int:
+        """Units waiting for their backoff to elapse before the next attempt."""
+        return self._waiting_retry
+
+    @property
+    def in_flight(self) -> int:
+        """Units queued for a batch or being sent."""
+        return self._queued + self._sending
 
     @property
     def pending(self) -> int:
@@ -134,10 +155,14 @@ class PlatformDispatcher:
             self._expire_waiting(now)
             wait = 1.0
             sent_any = False
+            held = self._held(now)
             for route, queue in list(self._queues.items()):
                 if not queue:
                     oldest.pop(route, None)
                     continue
+                if held:  # paused: hold like an open circuit, nothing sent, nothing dropped
+                    wait = min(wait, 0.2)
+                    break
                 first_seen = oldest.setdefault(route, now)
                 full = len(queue) >= self.limits.max_events
                 due = now - first_seen >= linger
@@ -166,6 +191,19 @@ class PlatformDispatcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, wait))
 
+    def _held(self, now: float) -> bool:
+        """Whether the platform is paused; on resume, the held time is given back to the queued
+        units' retry budget (being paused is not a delivery failure)."""
+        paused = self.control is not None and self.control.is_paused(self.slug)
+        if paused and self._held_since is None:
+            self._held_since = now
+        elif not paused and self._held_since is not None:
+            held_for, self._held_since = now - self._held_since, None
+            for queue in self._queues.values():
+                for unit in queue:
+                    unit.created += held_for
+        return paused
+
     def _gate_wait(self, now: float) -> float:
         return max(0.0, self._not_before - now)
 
@@ -192,7 +230,7 @@ class PlatformDispatcher:
 
     def _expire_waiting(self, now: float) -> None:
         """While the circuit is open for an outage, units out of budget become EXHAUSTED."""
-        if self.circuit.state == 0 or self.circuit.holds_budget:
+        if self.circuit.state == 0 or self.circuit.holds_budget or self._held_since is not None:
             return
         for queue in self._queues.values():
             keep: deque[Unit] = deque()
@@ -234,16 +272,17 @@ class PlatformDispatcher:
             creds = await self._credentials.get(self.slug, route)
         except Exception as exc:  # credentials provider down: treat like an outage
             log.warning("credentials_unavailable", platform=self.slug, error=str(exc))
+            failed = ItemOutcome(OutcomeKind.RETRY, reason="credentials unavailable", code="credentials")
+            self.state.failed(failed, None)
             self.circuit.record_failure("credentials")
             for unit in batch:
-                self._retry_later(
-                    unit, ItemOutcome(OutcomeKind.RETRY, reason="credentials unavailable", code="credentials")
-                )
+                self._retry_later(unit, failed)
             return
         request = self.connector.build_request(items, creds)
         response, seconds = await self._sender.send(self.slug, request)
         metrics.REQUEST_SECONDS.labels(self.slug).observe(seconds)
         outcomes = self.connector.classify(response, items)
+        self.state.observe(outcomes, response.status)
         for unit in batch:
             unit.last_status = response.status or None
         self._handle(batch, outcomes, response.status)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -76,9 +76,11 @@ def build_app(
     heartbeat: Heartbeat,
     stale_after_s: float = 10.0,
     before_scrape: Callable[[], None] | None = None,
+    json_routes: Mapping[str, Callable[[], Any]] | None = None,
 ) -> web.Application:
     """The aiohttp application (exposed separately so tests can drive it directly).
-    ``before_scrape`` refreshes pull-style gauges (e.g. circuit state) before rendering."""
+    ``before_scrape`` refreshes pull-style gauges (e.g. circuit state) before rendering;
+    ``json_routes`` adds GET paths answered with a document built per request (``/status``)."""
 
     async def metrics_handler(_request: web.Request) -> web.Response:
         if before_scrape is not None:
@@ -105,7 +107,16 @@ def build_app(
     app.router.add_get("/metrics", metrics_handler)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    for path, build in (json_routes or {}).items():
+        app.router.add_get(path, _json_handler(build))
     return app
+
+
+def _json_handler(build: Callable[[], Any]) -> Callable[[web.Request], Any]:
+    async def handler(_request: web.Request) -> web.Response:
+        return web.json_response(build())
+
+    return handler
 
 
 async def start_observability_server(
@@ -116,10 +127,12 @@ async def start_observability_server(
     stale_after_s: float = 10.0,
     heartbeat_interval_s: float = 1.0,
     before_scrape: Callable[[], None] | None = None,
+    json_routes: Mapping[str, Callable[[], Any]] | None = None,
 ) -> ObservabilityServer:
-    """Serve ``/metrics``, ``/healthz`` and ``/readyz`` on ``host:port`` (0 = a free port)."""
+    """Serve ``/metrics``, ``/healthz``, ``/readyz`` (and ``json_routes``) on ``host:port``
+    (0 = a free port)."""
     heartbeat = Heartbeat(heartbeat_interval_s)
-    app = build_app(readiness, heartbeat, stale_after_s, before_scrape)
+    app = build_app(readiness, heartbeat, stale_after_s, before_scrape, json_routes)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

@@ -1,0 +1,92 @@
+"""Logs that tell: circuit opened (warning) / closed (info), auth failures (error, with the
+platform's code), last success and last error for /status, and the dead-letter summary."""
+
+from __future__ import annotations
+
+from structlog.testing import capture_logs
+
+from connectors.base import ItemOutcome, OutcomeKind
+from consumer.delivery.circuit import CircuitBreaker
+from consumer.delivery.platform_state import PlatformState
+from consumer.observability.dlq_summary import DeadLetterSummary
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _wired() -> tuple[CircuitBreaker, PlatformState, Clock]:
+    clock = Clock()
+    circuit = CircuitBreaker(failure_threshold=2, cooldown_s=1.0, clock=clock)
+    state = PlatformState("tiktok")
+    circuit.on_change = state.circuit_changed
+    return circuit, state, clock
+
+
+def test_circuit_open_warns_once_and_close_informs() -> None:
+    circuit, state, clock = _wired()
+    with capture_logs() as logs:
+        state.observe([ItemOutcome(OutcomeKind.RETRY, reason="HTTP 503", code="503")], 503)
+        circuit.record_failure()
+        circuit.record_failure()
+        clock.now += 2
+        assert circuit.allow()  # half-open probe
+        circuit.record_failure()  # probe failed: open again, no second warning
+        clock.now += 5
+        assert circuit.allow()
+        circuit.record_success()
+    events = [(e["event"], e["log_level"]) for e in logs]
+    assert events == [("circuit_opened", "warning"), ("circuit_closed", "info")]
+    assert logs[0]["platform"] == "tiktok" and logs[0]["code"] == "503"
+
+
+def test_auth_failure_is_an_error_with_the_platform_code() -> None:
+    circuit, state, _ = _wired()
+    with capture_logs() as logs:
+        state.observe(
+            [ItemOutcome(OutcomeKind.AUTH, reason="Access token is invalid", code="40105")] * 3, 200
+        )
+        circuit.record_failure("auth", immediate=True)
+    assert [(e["event"], e["log_level"]) for e in logs] == [
+        ("platform_auth_failed", "error"),
+        ("circuit_opened", "warning"),
+    ]
+    assert logs[0]["code"] == "40105" and logs[1]["reason"] == "auth"
+    assert state.last_error is not None and state.last_error.code == "40105"
+
+
+def test_last_success_and_scrubbed_last_error() -> None:
+    _, state, _ = _wired()
+    assert state.as_dict() == {"last_success": None, "last_error": None}
+    state.observe([ItemOutcome(OutcomeKind.DELIVERED)], 200)
+    state.observe([ItemOutcome(OutcomeKind.REJECTED, reason="bad email jane@example.com", code="100")], 400)
+    doc = state.as_dict()
+    assert doc["last_success"] is not None
+    error = doc["last_error"]
+    assert isinstance(error, dict)
+    assert error["code"] == "100" and error["http_status"] == 400
+    assert "jane@example.com" not in str(error["reason"])
+
+
+def test_dead_letter_summary_counts_per_platform_and_reason_per_window() -> None:
+    clock = Clock()
+    summary = DeadLetterSummary(60.0, clock)
+    with capture_logs() as logs:
+        for _ in range(3):
+            summary.add("meta", "exhausted")
+        summary.add("tiktok", "40105")
+        clock.now += 59
+        summary.maybe_flush()
+        assert logs == []
+        clock.now += 1
+        summary.add("meta", "exhausted")
+        clock.now += 600
+        summary.maybe_flush()  # nothing new: no line
+    assert len(logs) == 1
+    assert logs[0]["event"] == "dead_letters_written" and logs[0]["log_level"] == "warning"
+    assert logs[0]["counts"] == {"meta": {"exhausted": 4}, "tiktok": {"40105": 1}}
+    assert logs[0]["total"] == 5
