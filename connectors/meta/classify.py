@@ -22,7 +22,10 @@ from connectors.base import (
     parse_retry_after,
 )
 
-THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+# Meta's error-handling guide: "wait and retry" for the call limits (4, 17, 32, 613, the
+# business-use-case limits 80000-80014), 341 "Application limit reached" and 368 "Temporarily
+# blocked for policies violations": the platform waits, the events are not at fault.
+THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, *range(80000, 80015)})
 AUTH_CODES = frozenset({102, 190})
 TRANSIENT_CODES = frozenset({1, 2})
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
