@@ -26,6 +26,11 @@ DUPLICATE_OK = frozenset({
     "RESTATEMENT_ALREADY_EXISTS",
     "CONVERSION_ALREADY_RETRACTED",
 })
+# "Accepted, no click matched": Google's ConversionUploadError reference says CLICK_NOT_FOUND
+# (identifiers that match no Google Ads click, e.g. a lead that did not come from an ad) "can
+# safely" be ignored — the upload was fine, so it counts as delivered, with this note.
+NO_CLICK_MATCHED = frozenset({"CLICK_NOT_FOUND"})
+NO_CLICK_MATCHED_NOTE = "accepted, no click matched"
 # "Retry later": Google refuses clicks / actions younger than 6 h (adjustments: 24 h).
 TOO_RECENT = frozenset({
     "TOO_RECENT_EVENT",
@@ -162,6 +167,9 @@ def row_outcome(error: GoogleError, too_recent_retry_after: float) -> ItemOutcom
     reason = f"{error.category or 'error'} {code}: {error.message}".strip()[:_MAX_REASON]
     if code in DUPLICATE_OK:
         return ItemOutcome(OutcomeKind.DELIVERED, reason=reason, code=code, duplicate=True)
+    if code in NO_CLICK_MATCHED:
+        note = f"{NO_CLICK_MATCHED_NOTE} ({reason})"[:_MAX_REASON]
+        return ItemOutcome(OutcomeKind.DELIVERED, reason=note, code=code)
     if code in TOO_RECENT:
         return ItemOutcome(
             OutcomeKind.RETRY, reason=reason, code=code, retry_after=too_recent_retry_after
