@@ -61,9 +61,13 @@ CONFIG = frozenset({
     "DESTINATION_ACCOUNT_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
     "DESTINATION_ACCOUNT_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS",
     "DESTINATION_ACCOUNT_ENHANCED_CONVERSIONS_TERMS_NOT_SIGNED",
-    "PERMISSION_DENIED",
     "NOT_FOUND",
 })
+# Access refused (google.rpc PERMISSION_DENIED; the Ads API's AuthorizationError category, e.g.
+# USER_PERMISSION_DENIED, DEVELOPER_TOKEN_NOT_APPROVED): an operator fixes it, so the platform
+# is held behind its auth circuit like a 401.
+ACCESS = frozenset({"PERMISSION_DENIED"})
+ACCESS_CATEGORIES = frozenset({"authenticationError", "authorizationError"})
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)s")
 _MAX_REASON = 300
 
@@ -180,7 +184,7 @@ def row_outcome(error: GoogleError, too_recent_retry_after: float) -> ItemOutcom
         return ItemOutcome(
             OutcomeKind.THROTTLED, reason=reason, code=code, retry_after=error.retry_delay
         )
-    if error.category == "authenticationError":
+    if error.category in ACCESS_CATEGORIES or code in ACCESS:
         return ItemOutcome(OutcomeKind.AUTH, reason=reason, code=code)
     if code in MIGRATE:
         return ItemOutcome(

@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from structlog.testing import capture_logs
 
 from consumer.app import build_relay, run_relay
 from consumer.config import load_settings
 from consumer.delivery.credentials_api import StaticCredentials
 from consumer.demo_settings import sandbox_credentials
-from consumer.kafka.dlq import H_PLATFORM, H_STAGE
+from consumer.kafka.dlq import H_OUTCOME, H_PLATFORM, H_STAGE
 from sandbox.testing import SandboxHandle, running_sandbox
 from tests.integration.relay_harness import Scenario, verify
 
@@ -67,3 +68,30 @@ async def test_meta_temporary_block_is_waited_out_not_dead_lettered(kafka_bootst
     assert verdict.missing == []
     assert verdict.accepted["meta"] + verdict.dead_lettered["meta"] == len(scenario.produced)
     assert verdict.accepted["meta"] > 0
+
+
+async def test_meta_permission_error_holds_the_platform_then_delivers(kafka_bootstrap: str) -> None:
+    """Meta answers code 200 (permission not granted) for a while: the platform is held behind
+    its auth circuit with one error line, only the probing batches are dead-lettered (outcome
+    auth), and everything else is delivered once access is back — not the whole stream in the DLQ."""
+    scenario = Scenario(kafka_bootstrap, partitions=1)
+    scenario.create_topics()
+    scenario.produce(200, seed=32)
+    faults = {"meta": {"body_error_rate": 1.0, "body_error_codes": [200]}}
+    async with running_sandbox(faults=faults) as sandbox:
+        with capture_logs() as logs:
+            await _relay_with_fault_window(
+                scenario, sandbox, 4.0, platforms={"meta": {"max_batch_events": 10, "max_connections": 1}}
+            )
+        verdict = verify(scenario, META, {"meta": sandbox.state.events("meta")})
+    letters = [
+        r for r in scenario.dlq_records() if r.get(H_PLATFORM) == "meta" and r.get(H_STAGE) == "deliver"
+    ]
+    refused = [e for e in logs if e["event"] == "platform_access_refused"]
+    assert refused and refused[0]["log_level"] == "error" and refused[0]["code"] == "200"
+    assert len(refused) <= 3  # one line per hold, not one per event
+    assert {r.get(H_OUTCOME) for r in letters} <= {"auth"}
+    assert len(letters) <= 30  # one connection: the batch in flight and the probes, 10 each
+    assert verdict.missing == []
+    assert verdict.accepted["meta"] >= len(scenario.produced) - len(letters) - verdict.dead_lettered["meta"]
+    assert verdict.accepted["meta"] > len(scenario.produced) // 2
