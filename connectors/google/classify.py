@@ -19,6 +19,8 @@ from connectors.base import (
     parse_retry_after,
 )
 from connectors.google.errors import (
+    ACCESS,
+    ACCESS_CATEGORIES,
     CONFIG,
     MIGRATE,
     MIGRATE_CODE,
@@ -76,7 +78,12 @@ def request_failure(response: HttpResponse, items: Sequence[Item]) -> list[ItemO
         outcome = ItemOutcome(OutcomeKind.THROTTLED, reason=reason, code=first, retry_after=retry_after)
     elif status >= 500 or status in (408, 425) or rpc_status in _RETRY_STATUSES:
         outcome = ItemOutcome(OutcomeKind.RETRY, reason=reason, code=first, retry_after=retry_after)
-    elif status == 403 or rpc_status == "PERMISSION_DENIED":
+    elif (
+        status == 403
+        or rpc_status == "PERMISSION_DENIED"
+        or any(code in ACCESS for code in codes)
+        or any(e.category in ACCESS_CATEGORIES for e in ads_errors)
+    ):
         outcome = ItemOutcome(OutcomeKind.AUTH, reason=reason, code=first)
     elif 400 <= status < 500:
         # A configuration problem fails every event alike: splitting the batch cannot help.

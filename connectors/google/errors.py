@@ -26,6 +26,11 @@ DUPLICATE_OK = frozenset({
     "RESTATEMENT_ALREADY_EXISTS",
     "CONVERSION_ALREADY_RETRACTED",
 })
+# "Accepted, no click matched": Google's ConversionUploadError reference says CLICK_NOT_FOUND
+# (identifiers that match no Google Ads click, e.g. a lead that did not come from an ad) "can
+# safely" be ignored — the upload was fine, so it counts as delivered, with this note.
+NO_CLICK_MATCHED = frozenset({"CLICK_NOT_FOUND"})
+NO_CLICK_MATCHED_NOTE = "accepted, no click matched"
 # "Retry later": Google refuses clicks / actions younger than 6 h (adjustments: 24 h).
 TOO_RECENT = frozenset({
     "TOO_RECENT_EVENT",
@@ -56,9 +61,13 @@ CONFIG = frozenset({
     "DESTINATION_ACCOUNT_NOT_ENABLED_ENHANCED_CONVERSIONS_FOR_LEADS",
     "DESTINATION_ACCOUNT_DATA_POLICY_PROHIBITS_ENHANCED_CONVERSIONS",
     "DESTINATION_ACCOUNT_ENHANCED_CONVERSIONS_TERMS_NOT_SIGNED",
-    "PERMISSION_DENIED",
     "NOT_FOUND",
 })
+# Access refused (google.rpc PERMISSION_DENIED; the Ads API's AuthorizationError category, e.g.
+# USER_PERMISSION_DENIED, DEVELOPER_TOKEN_NOT_APPROVED): an operator fixes it, so the platform
+# is held behind its auth circuit like a 401.
+ACCESS = frozenset({"PERMISSION_DENIED"})
+ACCESS_CATEGORIES = frozenset({"authenticationError", "authorizationError"})
 _DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)s")
 _MAX_REASON = 300
 
@@ -162,6 +171,9 @@ def row_outcome(error: GoogleError, too_recent_retry_after: float) -> ItemOutcom
     reason = f"{error.category or 'error'} {code}: {error.message}".strip()[:_MAX_REASON]
     if code in DUPLICATE_OK:
         return ItemOutcome(OutcomeKind.DELIVERED, reason=reason, code=code, duplicate=True)
+    if code in NO_CLICK_MATCHED:
+        note = f"{NO_CLICK_MATCHED_NOTE} ({reason})"[:_MAX_REASON]
+        return ItemOutcome(OutcomeKind.DELIVERED, reason=note, code=code)
     if code in TOO_RECENT:
         return ItemOutcome(
             OutcomeKind.RETRY, reason=reason, code=code, retry_after=too_recent_retry_after
@@ -172,7 +184,7 @@ def row_outcome(error: GoogleError, too_recent_retry_after: float) -> ItemOutcom
         return ItemOutcome(
             OutcomeKind.THROTTLED, reason=reason, code=code, retry_after=error.retry_delay
         )
-    if error.category == "authenticationError":
+    if error.category in ACCESS_CATEGORIES or code in ACCESS:
         return ItemOutcome(OutcomeKind.AUTH, reason=reason, code=code)
     if code in MIGRATE:
         return ItemOutcome(

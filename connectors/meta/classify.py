@@ -22,7 +22,10 @@ from connectors.base import (
     parse_retry_after,
 )
 
-THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+# Meta's error-handling guide: "wait and retry" for the call limits (4, 17, 32, 613, the
+# business-use-case limits 80000-80014), 341 "Application limit reached" and 368 "Temporarily
+# blocked for policies violations": the platform waits, the events are not at fault.
+THROTTLE_CODES = frozenset({4, 17, 32, 341, 368, 613, *range(80000, 80015)})
 AUTH_CODES = frozenset({102, 190})
 TRANSIENT_CODES = frozenset({1, 2})
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
@@ -117,8 +120,10 @@ def _classify_error(response: HttpResponse, error: Mapping[str, Any]) -> ItemOut
             OutcomeKind.RETRY, reason, label, parse_retry_after(response.headers), platform_ref=trace
         )
     if code in PERMISSION_CODES or (code == 100 and subcode == MISSING_OBJECT_SUBCODE):
-        # Configuration problem: every event would fail the same way, splitting cannot help.
-        return ItemOutcome(OutcomeKind.REJECTED, reason, label, platform_ref=trace)
+        # Access problem ("permission is either not granted or has been removed", or a dataset
+        # the token cannot load): an operator fixes it, not the data, so the platform is held
+        # behind its auth circuit instead of dead-lettering every event.
+        return ItemOutcome(OutcomeKind.AUTH, reason, label, platform_ref=trace)
     if code == 100 and (subcode is None or subcode in INVALID_EVENT_SUBCODES):
         return ItemOutcome(OutcomeKind.REJECTED, reason, label, batch_rejected=True, platform_ref=trace)
     if status in (401, 403):

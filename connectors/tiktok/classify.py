@@ -18,9 +18,13 @@ from connectors.base import (
 )
 
 SUCCESS_CODES = frozenset({0, 20001})  # 20001: accepted by RudderStack as success (partial?)
-THROTTLE_CODES = frozenset({40100})
-AUTH_CODES = frozenset({40102, 40104, 40105})
-PERMISSION_CODES = frozenset({40001})
+# Codes and names from TikTok's own Business API SDK (tiktok_business/tiktok_code.py).
+THROTTLE_CODES = frozenset({40100, 40132})  # request too frequent / request frequency limited
+# Token expired, empty or invalid; invalid core user; permission error, forbidden, app forbidden,
+# app method forbidden, not in whitelist, developer without permission, scope not authorized:
+# an operator fixes these, so the platform is held behind its auth circuit.
+AUTH_CODES = frozenset({40102, 40104, 40105, 40106})
+PERMISSION_CODES = frozenset({40001, 40003, 40113, 40117, 40118, 40125, 40130})
 RETRY_CODES = frozenset({50000, 50002})
 DEFAULT_THROTTLE_S = 10.0
 
@@ -61,15 +65,12 @@ def classify(response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]
     if code in THROTTLE_CODES:
         retry_after = parse_retry_after(response.headers) or DEFAULT_THROTTLE_S
         outcome = ItemOutcome(OutcomeKind.THROTTLED, reason, label, retry_after, platform_ref=ref)
-    elif code in AUTH_CODES:
+    elif code in AUTH_CODES or code in PERMISSION_CODES:
         outcome = ItemOutcome(OutcomeKind.AUTH, reason, label, platform_ref=ref)
     elif code in RETRY_CODES or code >= 50000:
         outcome = ItemOutcome(
             OutcomeKind.RETRY, reason, label, parse_retry_after(response.headers), platform_ref=ref
         )
-    elif code in PERMISSION_CODES:
-        # Token lacks access to this pixel / event set: every event fails alike, do not split.
-        outcome = ItemOutcome(OutcomeKind.REJECTED, reason, label, platform_ref=ref)
     elif status in (401, 403):
         outcome = ItemOutcome(OutcomeKind.AUTH, reason, label, platform_ref=ref)
     else:

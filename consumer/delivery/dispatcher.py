@@ -338,6 +338,16 @@ class PlatformDispatcher:
             self._credentials.invalidate_nowait(self.slug, unit.item.route)
             self._schedule(unit, 0.0)
             return
+        if not self.circuit.holds_budget:
+            # One line per hold (not per event): credentials or access were refused, the
+            # platform now waits behind its auth circuit until an operator fixes them.
+            log.error(
+                "platform_access_refused",
+                platform=self.slug,
+                code=outcome.code,
+                reason=outcome.reason,
+                action="holding the platform behind its auth circuit; fix its token or permissions",
+            )
         self.circuit.record_failure("auth", immediate=True)
         self._finish(unit, "auth", outcome)
 

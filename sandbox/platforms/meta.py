@@ -19,6 +19,16 @@ from sandbox.platforms.meta_rules import MAX_EVENTS, SUBCODE_INVALID, check_even
 _VERSION = re.compile(r"v\d+\.\d+")
 _USER_LIMIT = (17, "(#17) User request limit reached")
 _BUC_LIMIT = (80004, "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.")
+# Graph error codes the `body_error` fault can answer with, named as in Meta's error-handling
+# guide (developers.facebook.com/docs/graph-api/guides/error-handling): (message, HTTP status).
+_GRAPH_ERRORS: dict[int, tuple[str, int]] = {
+    4: ("(#4) Application request limit reached", 400),
+    10: ("(#10) Application does not have permission for this action", 403),
+    17: (_USER_LIMIT[1], 400),
+    200: ("(#200) Permissions error", 403),
+    341: ("(#341) Application limit reached", 400),
+    368: ("(#368) Temporarily blocked for policies violations", 400),
+}
 
 
 def meta_error(
@@ -162,6 +172,15 @@ class MetaEvents(Endpoint):
         if status == 500:
             return meta_error("An unknown error occurred", 1, 99, status=500, transient=True)
         return meta_error("(#2) Service temporarily unavailable", 2, status=status, transient=True)
+
+    def body_error(self, code: int) -> web.Response:
+        """A Graph error body for one of Meta's documented codes (`_GRAPH_ERRORS`); any other code
+        (the fault's defaults are TikTok's) is the transient HTTP 500 of `server_error`."""
+        known = _GRAPH_ERRORS.get(code)
+        if known is None:
+            return self.server_error(500)
+        message, status = known
+        return meta_error(message, code, status=status)
 
     def throttled(self, retry_after_s: int) -> web.Response:
         """Graph throttling is HTTP 400 (code 17 for short waits, 80004 business-use-case limit

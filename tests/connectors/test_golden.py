@@ -13,7 +13,7 @@ for form bodies a dict of fields whose JSON values are parsed.
 Response cases live in ``tests/connectors/<slug>/responses/*.json``::
 
     {"description", "settings", "events": [...], "response": {"status", "headers", "body"},
-     "outcomes": [{"kind", "code", "retry_after", "batch_rejected", "duplicate"}]}
+     "outcomes": [{"kind", "code", "retry_after", "batch_rejected", "duplicate", "reason"}]}
 
 where only the keys present in each expected outcome are compared, ``body`` is JSON (or a raw
 string), and ``"error"`` in ``response`` sets ``HttpResponse.error`` (status 0 = no answer).
@@ -39,7 +39,7 @@ from consumer.contract import complete_event
 ROOT = Path(__file__).parent
 REQUEST_CASES = sorted(ROOT.glob("*/cases/*.json"))
 RESPONSE_CASES = sorted(ROOT.glob("*/responses/*.json"))
-OUTCOME_KEYS = ("code", "retry_after", "batch_rejected", "duplicate")
+OUTCOME_KEYS = ("code", "retry_after", "batch_rejected", "duplicate", "reason")
 
 
 def _case_id(path: Path) -> str:

@@ -84,6 +84,25 @@ async def test_tiktok_body_errors_are_http_200(client: Client, sbx: SandboxHandl
     assert status == 200 and data["code"] == 50000
 
 
+@pytest.mark.parametrize(("code", "status"), [(341, 400), (368, 400), (10, 403), (200, 403)])
+async def test_meta_body_errors_are_graph_errors(
+    client: Client, sbx: SandboxHandle, code: int, status: int
+) -> None:
+    """Meta's documented Graph codes come back as Graph error bodies; nothing is recorded."""
+    sbx.set_faults("meta", body_error_rate=1.0, body_error_codes=[code])
+    got, _, data = await send(client, "meta")
+    assert got == status and data["error"]["code"] == code and data["error"]["fbtrace_id"]
+    assert sbx.state.stats()["meta"]["accepted_events"] == 0
+
+
+async def test_meta_body_error_with_a_foreign_code_is_a_transient_500(
+    client: Client, sbx: SandboxHandle
+) -> None:
+    sbx.set_faults("meta", body_error_rate=1.0, body_error_codes=[40100])
+    status, _, data = await send(client, "meta")
+    assert status == 500 and data["error"]["is_transient"] is True
+
+
 async def test_timeout_holds_then_504(client: Client, sbx: SandboxHandle) -> None:
     sbx.set_faults("meta", timeout_rate=1.0, timeout_hold_s=0.3)
     started = time.monotonic()

@@ -164,8 +164,9 @@ def _dedupe(
         return RowResult(
             ads_error(
                 "conversionUploadError",
-                "CLICK_NOT_FOUND",
-                "The click associated with the conversion was not found (sandbox reject_event fault).",
+                "EXPIRED_EVENT",
+                "The click occurred before this conversion action's click-through window "
+                "(sandbox reject_event fault).",
                 [("conversions", i)],
             )
         )

@@ -67,7 +67,7 @@ def location(path: PathElements) -> dict[str, Any]:
 
 
 def ads_error(category: str, code: str, message: str, path: PathElements | None = None) -> dict[str, Any]:
-    """One GoogleAdsError, e.g. `ads_error("conversionUploadError", "CLICK_NOT_FOUND", ...)`."""
+    """One GoogleAdsError, e.g. `ads_error("conversionUploadError", "EXPIRED_EVENT", ...)`."""
     error: dict[str, Any] = {"errorCode": {category: code}, "message": message}
     if path:
         error["location"] = location(path)
