@@ -11,6 +11,8 @@ mixed events (about 30% of them find click IDs in the pre-loaded SQLite store), 
                  fan-out to the 3 platforms), until every event is finished and committed;
   (c) naive    — decode and POST synchronously, one request per event per platform
                  (time-boxed, extrapolated to events/s);
+  (e) peer     — Meta's own Business SDK sending the same events to Meta in batches of 1,000
+                 (time-boxed; needs the ``bench`` extra, skipped with a reason without it);
 
 plus end-to-end latency at a fixed offered load (paced producer) and, unless ``--skip-rss``,
 the relay's peak RSS while it works through a large backlog. See docs/benchmarks.md.
@@ -32,6 +34,7 @@ from typing import Any
 
 import yaml
 
+from bench.peer import SDK_MISSING, measure_peer
 from bench.phases import measure_ceiling, measure_naive
 from bench.procfs import cpu_seconds
 from bench.relay_run import PLATFORMS, relay_config, start_relay
@@ -60,6 +63,9 @@ EXTRA_KEYS = (
     "scale_out_processes",
     "scale_out_eps",
     "ratio_scale_out_single",
+    # (e): the official SDK as the peer; ratio = relay events/s x platforms / SDK events/s
+    "peer_eps",
+    "ratio_relay_peer",
 )
 
 
@@ -140,6 +146,8 @@ class Bench:
         naive = measure_naive(self.bootstrap, settings, PLATFORMS, n, self.args.naive_seconds)
         say(f"(c) naive: {naive.events} in {naive.seconds:.2f} s = {naive.eps:,.1f}/s")
 
+        self.peer(relay_eps)
+
         self.figures.update(
             ceiling_eps=round(ceiling.eps, 1),
             relay_eps=round(relay_eps, 1),
@@ -156,6 +164,35 @@ class Bench:
             "relay_peak_rss_mb": round(run.peak_rss_mb, 1),
             "sandbox_cpu_seconds": round(sandbox_cpu, 2),
         }
+
+    def peer(self, relay_eps: float) -> None:
+        """(e): the official SDK's batched send of the same events to the sandbox's Meta."""
+        assert self.throughput_topics is not None, "peer() runs within throughput()"
+        if self.args.peer_seconds <= 0 or SDK_MISSING is not None:
+            why = "--peer-seconds 0" if self.args.peer_seconds <= 0 else SDK_MISSING
+            say(f"(e) peer: skipped ({why})")
+            self.details["peer"] = {"skipped": why}
+            return
+        result = measure_peer(
+            self.bootstrap,
+            self.throughput_topics.events,
+            self.sandbox.base_url,
+            self.args.events,
+            self.args.peer_seconds,
+        )
+        say(
+            f"(e) peer (facebook-business SDK, Meta, batches of 1,000): {result.events} in "
+            f"{result.seconds:.2f} s = {result.eps:,.0f}/s ({result.sdk_eps:,.0f}/s in the SDK alone; "
+            f"{result.failed} refused)"
+        )
+        if result.first_error:
+            say(f"    first refusal: {result.first_error}")
+        self.figures.update(
+            peer_eps=round(result.eps, 1),
+            ratio_relay_peer=round(relay_eps * len(PLATFORMS) / result.eps, 2) if result.eps else 0.0,
+        )
+        rates = {"eps": round(result.eps, 1), "sdk_eps": round(result.sdk_eps, 1)}
+        self.details["peer"] = {**vars(result), **rates}
 
     def latency(self) -> None:
         """End-to-end latency at the offered load the issue fixes (``--rate``, 5,000/s), and at a
@@ -308,6 +345,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--latency-seconds", type=float, default=20.0, help="duration of the latency phase")
     p.add_argument("--naive-seconds", type=float, default=20.0, help="time box of the naive baseline")
+    p.add_argument(
+        "--peer-seconds", type=float, default=20.0, help="time box of the SDK peer phase (e) (0: skip)"
+    )
     p.add_argument("--partitions", type=int, default=6, help="partitions per event topic")
     p.add_argument("--max-connections", type=int, default=32, help="relay connections per platform")
     p.add_argument("--latency-ms", type=float, default=50.0, help="sandbox response latency")

@@ -9,22 +9,23 @@ Platform variants live side by side (``email`` vs ``email_google``, ``phone_e164
 Conventions: every normaliser takes ``str | None`` and returns the normalised, *unhashed*
 string, or ``None`` when the value is missing or invalid. None of them raises on any text. They
 run per event per platform on the hot path, so regexes are compiled at import, lookup tables
-are module constants and phone parsing is cached.
+are module constants and phone parsing is cached. Hashing (``hashed``, ``sha256_hex``) and its
+memo by (rule, raw value) live in ``connectors.hashing`` and are re-exported here; the
+``*_rule`` helpers bind a normaliser's extra argument so that memo can share the result.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import date
 
 from connectors._normalize_tables import ISO_ALPHA2, ISO_ALPHA3_TO_2, US_STATE_CODES
+from connectors.hashing import Rule, bound, hashed, is_sha256, prehashed, register_pure, sha256_hex
 from connectors.phone import phone_digits, phone_e164
 
 __all__ = [
+    "bound",
     "city",
     "country",
     "currency",
@@ -45,13 +46,15 @@ __all__ = [
     "name_initial",
     "phone_digits",
     "phone_e164",
+    "phone_rule",
     "postal_code",
+    "postal_rule",
     "prehashed",
     "sha256_hex",
     "state",
+    "state_rule",
 ]
 
-_SHA256_RE = re.compile(r"[0-9a-fA-F]{64}")
 # RFC 5322 dot-atom local part (non-ASCII allowed for internationalised addresses) and a domain
 # of at least two labels, each without leading/trailing '-'. Whitespace is rejected separately.
 _ATEXT = r"[a-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
@@ -76,31 +79,6 @@ _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 _GENDERS = {"f": "f", "female": "f", "m": "m", "male": "m"}
 _MIN_BIRTH_YEAR = 1900
 _MIN_POSTAL = 2
-
-
-def sha256_hex(value: str) -> str:
-    """SHA-256 of the UTF-8 bytes as lowercase hex: the one hash format every platform accepts."""
-    # surrogatepass: a lone surrogate (never valid UTF-8 input) must not raise on the hot path.
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def is_sha256(value: str) -> bool:
-    """Whether ``value`` is exactly 64 hex characters (any case), i.e. already a SHA-256 digest.
-
-    Producers may send pre-hashed identifiers; hashing them again would make them unmatchable.
-    """
-    return _SHA256_RE.fullmatch(value) is not None
-
-
-def prehashed(value: str) -> str | None:
-    """The trimmed, lowercased digest if ``value`` is already a SHA-256, else ``None``.
-
-    Platforms compare lowercase hex, so a pre-hashed value is passed through in that form.
-    """
-    trimmed = value.strip()
-    if _SHA256_RE.fullmatch(trimmed) is None:
-        return None
-    return trimmed.lower()
 
 
 def _nfc(value: str) -> str:
@@ -313,35 +291,27 @@ def currency(value: str | None) -> str | None:
     return letters.upper()
 
 
-def hashed(value: str | None, normalizer: Callable[[str], str | None]) -> str | None:
-    """The value to send for a hashed identifier: a pre-hashed value passes through
-    (lowercased), anything else is normalised and SHA-256'd; ``None`` if missing or invalid.
-
-    Memoised: one event's email, names and address reach every routed platform, so the same
-    (value, normaliser) pair is hashed up to once per platform. The shared normalisers of this
-    module are pure, so their results are cached by (value, normaliser); any other callable
-    (e.g. a lambda binding a region) is normalised each time and only its SHA-256 is cached."""
-    if not value:
-        return None
-    if normalizer in _PURE_NORMALIZERS:
-        return _hashed_pure(value, normalizer)
-    already = prehashed(value)
-    if already is not None:
-        return already
-    normalised = normalizer(value)
-    if not normalised:
-        return None
-    return _sha256_memo(normalised)
+def phone_rule(region: str, digits: bool = False) -> Rule:
+    """``phone_e164`` (or ``phone_digits``, without the '+') reading bare numbers in ``region``,
+    as one memoisable rule: each event's phone is parsed and hashed once per canonical form."""
+    return bound(phone_digits if digits else phone_e164, region)
 
 
-_HASH_CACHE_SIZE = 16384  # ~3 MB; a few hundred events' identifiers across all platforms
+def state_rule(country_value: str | None) -> Rule:
+    """``state`` for an event of ``country_value``: bound to the only thing it reads from the
+    country, whether US state names apply (no country, or the US), so the rule is shared."""
+    us = country_value is None or country_value.strip().lower() in ("us", "usa")
+    return bound(state, None if us else "-")
 
 
-@functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
-def _sha256_memo(normalised: str) -> str:
-    return sha256_hex(normalised)
+def postal_rule(country_value: str | None) -> Rule:
+    """``postal_code`` for an event of ``country_value``: bound to whether it is the US (the
+    5-digit ZIP rule), the only thing ``postal_code`` reads from the country."""
+    us = country_value is not None and country_value.strip().lower() in ("us", "usa")
+    return bound(postal_code, "us" if us else None)
 
 
+<<<<<<< HEAD
 @functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
 def _hashed_pure(value: str, normalizer: Callable[[str], str | None]) -> str | None:
     already = prehashed(value)
@@ -376,4 +346,26 @@ _PURE_NORMALIZERS: frozenset[Callable[[str], str | None]] = frozenset(
         state,
         postal_code,
     }
+=======
+# Single-argument normalisers of this module: pure functions of their input (memoisable).
+register_pure(
+    email,
+    email_google,
+    email_reddit,
+    name,
+    name_first5,
+    name_initial,
+    city,
+    country,
+    date_of_birth,
+    dob_day,
+    dob_month,
+    dob_year,
+    gender,
+    external_id,
+    phone_e164,  # called with one argument: the default region, still a pure function
+    phone_digits,
+    state,
+    postal_code,
+>>>>>>> i18
 )

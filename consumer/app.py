@@ -185,7 +185,8 @@ def build_relay(
     for dispatcher in dispatchers.values():
         dispatcher.control = control  # a paused platform's units are held (consumer/control)
     return Relay(
-        engine, sender, settings, dispatchers, store, ingester, broker_health, outputs=outputs, control=control
+        engine, sender, settings, dispatchers, store, ingester, broker_health,
+        outputs=outputs, control=control,
     )
 
 

@@ -118,8 +118,7 @@ def click_id(click_ids: Mapping[str, Any]) -> tuple[str, str] | None:
 
 def phone_hasher(region: str) -> Callable[[str | None], str | None]:
     """A hasher for phone numbers in E.164 with '+', reading bare numbers in ``region``."""
-    norm = functools.partial(normalize.phone_e164, default_region=region)
-    return functools.partial(normalize.hashed, normalizer=norm)
+    return functools.partial(normalize.hashed, normalizer=normalize.phone_rule(region))
 
 
 def hash_email(value: str | None) -> str | None:

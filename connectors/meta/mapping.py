@@ -52,7 +52,7 @@ def build_user_data(
     ud.add_hashed("em", email, nz.hashed(email, nz.email), "email", "email")
     phone = user.get("phone")
     ud.add_hashed(
-        "ph", phone, nz.hashed(phone, lambda v: nz.phone_digits(v, phone_region)), "phone", "phone"
+        "ph", phone, nz.hashed(phone, nz.phone_rule(phone_region, digits=True)), "phone", "phone"
     )
     for key, field, func in (("fn", "first_name", nz.name), ("ln", "last_name", nz.name)):
         raw = user.get(field)
@@ -66,9 +66,9 @@ def build_user_data(
     raw = user.get("city")
     ud.add_hashed("ct", raw, nz.hashed(raw, nz.city), "city", "address")
     raw = user.get("state")
-    ud.add_hashed("st", raw, nz.hashed(raw, lambda v: nz.state(v, country)), "state", "address")
+    ud.add_hashed("st", raw, nz.hashed(raw, nz.state_rule(country)), "state", "address")
     raw = user.get("postal_code")
-    ud.add_hashed("zp", raw, nz.hashed(raw, lambda v: nz.postal_code(v, country)), "postal_code", "address")
+    ud.add_hashed("zp", raw, nz.hashed(raw, nz.postal_rule(country)), "postal_code", "address")
     ud.add_hashed("country", country_raw, nz.hashed(country_raw, nz.country), "country", "address")
     raw = user.get("external_id")
     ext = nz.hashed(raw, nz.external_id) if hash_external_id else nz.external_id(raw)

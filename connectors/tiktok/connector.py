@@ -132,11 +132,11 @@ class TikTokConnector:
         country = user.get("country")
         for key, field, func, match_key in (
             ("email", "email", nz.email, "email"),
-            ("phone", "phone", lambda v: nz.phone_e164(v, region), "phone"),
+            ("phone", "phone", nz.phone_rule(region), "phone"),
             ("external_id", "external_id", nz.external_id, "external_id"),
             ("first_name", "first_name", nz.name, "name"),
             ("last_name", "last_name", nz.name, "name"),
-            ("zip_code", "postal_code", lambda v: nz.postal_code(v, country), "address"),
+            ("zip_code", "postal_code", nz.postal_rule(country), "address"),
         ):
             raw = user.get(field)
             if not raw:

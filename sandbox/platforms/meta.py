@@ -208,7 +208,7 @@ def _parse_body(raw: bytes, content_type: str) -> tuple[dict[str, Any], str | No
         payload: dict[str, Any] = {k: v[-1] for k, v in form.items()}
         if "data" in payload:
             try:
-                payload["data"] = orjson.loads(payload["data"])
+                payload["data"] = _sdk_events(orjson.loads(payload["data"]))
             except orjson.JSONDecodeError:
                 return payload, "the parameter data must be a JSON array"
         return payload, None
@@ -219,6 +219,25 @@ def _parse_body(raw: bytes, content_type: str) -> tuple[dict[str, Any], str | No
     if type(body) is not dict:
         return {}, "request body must be a JSON object"
     return body, None
+
+
+def _sdk_events(data: Any) -> Any:
+    """Meta's own Business SDK types the form parameter ``data`` as ``list<string>``: each event
+    is a JSON object encoded as a string inside the JSON array (``EventRequest.normalize``). Graph
+    accepts that form, so such elements are decoded; an element that is not a JSON object stays
+    as it was and fails ``check_event``."""
+    if type(data) is not list:
+        return data
+    out: list[Any] = []
+    for element in data:
+        if type(element) is str:
+            try:
+                decoded = orjson.loads(element)
+            except orjson.JSONDecodeError:
+                decoded = element
+            element = decoded if type(decoded) is dict else element
+        out.append(element)
+    return out
 
 
 def _event_key(event: dict[str, Any], now_ms: int, index: int) -> str:

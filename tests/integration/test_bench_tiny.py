@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from bench import relay_bench
+from bench import peer, relay_bench
 
 pytestmark = pytest.mark.integration
 
@@ -44,6 +45,13 @@ def test_tiny_benchmark_delivers_every_event(
     assert throughput["naive"]["events"] >= 1
     assert throughput["naive"]["failed"] == 0
 
+    # (e): the official SDK as the peer, when the bench extra is installed
+    if peer.SDK_MISSING is None:
+        assert throughput_peer(report)["failed"] == 0 and throughput_peer(report)["events"] >= 1
+        assert report["peer_eps"] > 0 and report["ratio_relay_peer"] > 0
+    else:
+        assert report["peer_eps"] is None and "skipped" in report["details"]["peer"]
+
     latency = report["details"]["latency"]
     produced = latency["produced"]
     assert produced == 200
@@ -66,3 +74,9 @@ def test_tiny_benchmark_delivers_every_event(
     if sustained is not None:
         total = sustained["produced"]
         assert sustained["sandbox_unique_accepted"] == {"meta": total, "google": total, "tiktok": total}
+
+
+def throughput_peer(report: dict[str, Any]) -> dict[str, Any]:
+    """The details of phase (e)."""
+    details: dict[str, Any] = report["details"]["peer"]
+    return details

@@ -44,6 +44,25 @@ async def test_form_encoded_body_with_token(client: Client, sbx: SandboxHandle) 
     assert sbx.state.count("meta", "F1") == 1
 
 
+async def test_form_body_with_events_as_json_strings(client: Client, sbx: SandboxHandle) -> None:
+    """Meta's Business SDK sends ``data`` as a JSON array of JSON-encoded event strings."""
+    events = [orjson.dumps(meta_event(key)).decode() for key in ("S1", "S2")]
+    form = urlencode({"data": orjson.dumps(events).decode(), "access_token": "sandbox-token"})
+    status, _, data = await client.post(
+        "meta", PIXEL_PATH, None, {"Content-Type": "application/x-www-form-urlencoded"}, raw=form.encode()
+    )
+    assert status == 200, data
+    assert sbx.state.count("meta", "S1") == 1 and sbx.state.count("meta", "S2") == 1
+
+
+async def test_form_body_string_that_is_not_an_object_is_refused(client: Client) -> None:
+    form = urlencode({"data": orjson.dumps(["not json"]).decode(), "access_token": "sandbox-token"})
+    status, _, data = await client.post(
+        "meta", PIXEL_PATH, None, {"Content-Type": "application/x-www-form-urlencoded"}, raw=form.encode()
+    )
+    assert status == 400 and "must be an object" in data["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("headers", "code"),
     [({}, 104), ({"Authorization": "Bearer wrong"}, 190)],
