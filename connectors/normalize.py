@@ -311,48 +311,13 @@ def postal_rule(country_value: str | None) -> Rule:
     return bound(postal_code, "us" if us else None)
 
 
-<<<<<<< HEAD
-@functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
-def _hashed_pure(value: str, normalizer: Callable[[str], str | None]) -> str | None:
-    already = prehashed(value)
-    if already is not None:
-        return already
-    normalised = normalizer(value)
-    if not normalised:
-        return None
-    return _sha256_memo(normalised)
-
-
-# Single-argument normalisers of this module: pure functions of their input (cacheable).
-_PURE_NORMALIZERS: frozenset[Callable[[str], str | None]] = frozenset(
-    {
-        email,
-        email_google,
-        email_reddit,
-        name,
-        name_google,
-        name_first5,
-        name_initial,
-        city,
-        country,
-        date_of_birth,
-        dob_day,
-        dob_month,
-        dob_year,
-        gender,
-        external_id,
-        phone_e164,  # called with one argument: the default region, still a pure function
-        phone_digits,
-        state,
-        postal_code,
-    }
-=======
 # Single-argument normalisers of this module: pure functions of their input (memoisable).
 register_pure(
     email,
     email_google,
     email_reddit,
     name,
+    name_google,
     name_first5,
     name_initial,
     city,
@@ -367,5 +332,4 @@ register_pure(
     phone_digits,
     state,
     postal_code,
->>>>>>> i18
 )
