@@ -12,12 +12,10 @@ from __future__ import annotations
 import base64
 import logging
 import os
-import sqlite3
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import redis
 from confluent_kafka import KafkaException
@@ -29,6 +27,7 @@ from consumer.config import PlatformConfig, Settings
 from consumer.config_errors import validation_lines
 from consumer.delivery.credentials import CredentialsSettings, OAuthSettings, SiteCredentialsSettings
 from consumer.ledger.factory import ledger_backend
+from consumer.store_check import StoreOpenError, open_sqlite
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -228,23 +227,22 @@ def check_storage(settings: Settings, timeout_s: float = DEFAULT_TIMEOUT_S) -> l
         targets.append((key, "redis", ledger.redis_url or store.redis_url))
     problems: list[str] = []
     for key, kind, location in dict.fromkeys(targets):
-        error = _sqlite_writable(location) if kind == "sqlite" else _redis_writable(location, timeout_s)
+        label = "delivery ledger" if key.startswith("ledger") else "click-ID store"
+        if kind == "sqlite":
+            error = _sqlite_writable(location, label)
+        else:
+            error = _redis_writable(location, timeout_s)
         if error and f"{key}: {error}" not in problems:
             problems.append(f"{key}: {error}")
     return problems
 
 
-def _sqlite_writable(path: str) -> str | None:
+def _sqlite_writable(path: str, label: str) -> str | None:
+    """The same open-for-writing probe `run` makes when it builds the store (one reason line)."""
     try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=2.0)
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only file
-            conn.rollback()
-        finally:
-            conn.close()
-    except (OSError, sqlite3.Error) as exc:
-        return f"{path} is not writable ({exc})"
+        open_sqlite(path, label)
+    except StoreOpenError as exc:
+        return str(exc)
     return None
 
 

@@ -48,11 +48,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b\d{3}[-.]\d{3}[-.]\d{4}\b"), "[phone]"),
 )
 _KEYED_VALUE = re.compile(
-    r"(?i)([\"']?\b(?:" + "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True)) + r")\b[\"']?\s*[:=]\s*)"
+    r"(?i)([\"']?(?<![\w./\\-])(?:" + "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True)) + r")\b[\"']?\s*[:=]\s*)"
     r"(?!\[redacted\])(?:'[^']*'|\"[^\"]*\"|[^\s,;&}\])]+)"
 )
 """``'first_name': 'Mary'`` or ``email=x`` inside free text (a dict or query formatted into a
-message): the value after a sensitive key is masked."""
+message): the value after a sensitive key is masked. A key inside a path or a dotted name
+(``store.db: cannot open``, ``/var/db=…``) is not a key: Meta's ``db`` must not eat file names."""
 _MAX_DEPTH = 8
 _PLAIN = (int, float, bool, type(None))
 

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consumer.observability.logging import configure_logging
+from consumer.observability.redact import scrub_text
 from consumer.observability.redact import MASK, redact_value, scrub_text, sensitive_key
 from consumer.sample import SampleGenerator
 
@@ -192,3 +193,12 @@ def test_sensitive_keys_inside_free_text() -> None:
     text = scrub_text("GET /e?access_token=abc123&name=Mary&ok=1 Authorization: Bearer abcdefgh")
     assert text == f"GET /e?access_token={MASK}&name={MASK}&ok=1 Authorization: {MASK} {MASK}"
     assert scrub_text("token_env=CAPI_META_TOKEN") == "token_env=CAPI_META_TOKEN"
+
+
+def test_a_file_name_ending_in_a_sensitive_key_is_not_masked() -> None:
+    """Meta's date-of-birth key is ``db``: ``store.db: cannot open`` once logged as
+    ``store.db: [redacted] open``, hiding the reason of a start-up error."""
+    assert scrub_text("click-ID store /var/lib/x/store.db: cannot open") == (
+        "click-ID store /var/lib/x/store.db: cannot open"
+    )
+    assert scrub_text("db: 19900101") == "db: [redacted]"
