@@ -48,7 +48,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b\d{3}[-.]\d{3}[-.]\d{4}\b"), "[phone]"),
 )
 _KEYED_VALUE = re.compile(
-    r"(?i)([\"']?(?<![\w./\\-])(?:" + "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True)) + r")\b[\"']?\s*[:=]\s*)"
+    r"(?i)([\"']?(?<![\w./\\-])(?:"
+    + "|".join(sorted(SENSITIVE_KEYS, key=len, reverse=True))
+    + r")\b[\"']?\s*[:=]\s*)"
     r"(?!\[redacted\])(?:'[^']*'|\"[^\"]*\"|[^\s,;&}\])]+)"
 )
 """``'first_name': 'Mary'`` or ``email=x`` inside free text (a dict or query formatted into a

@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from consumer.observability.logging import configure_logging
-from consumer.observability.redact import scrub_text
 from consumer.observability.redact import MASK, redact_value, scrub_text, sensitive_key
 from consumer.sample import SampleGenerator
 
