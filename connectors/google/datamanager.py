@@ -67,13 +67,13 @@ def _second_stamp(epoch_s: int) -> str:
 
 
 def postal(value: str | None, country: str) -> str | None:
-    """Postal code sent in clear (Google does not hash it): US 5 digits, else trimmed upper."""
+    """Postal code sent in clear (Google does not hash it): trimmed only, as Google's Formatter
+    does ('nr9 5al' stays 'nr9 5al'); a US ZIP+4 becomes its 5-digit ZIP."""
     if not value:
         return None
     if country == "us":
         return normalize.postal_code(value, "us")
-    cleaned = " ".join(value.split()).upper()
-    return cleaned or None
+    return value.strip() or None
 
 
 class DataManagerApi:
