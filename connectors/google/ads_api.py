@@ -26,7 +26,7 @@ from connectors.base import (
 from connectors.google import common
 from connectors.google.classify import request_failure
 from connectors.google.errors import ads_failure_errors, parse_body, row_outcome, success, worse
-from connectors.google.settings import ADS_API_VERSION, Settings
+from connectors.google.settings import Settings
 
 _EMPTY: Mapping[str, Any] = {}
 
@@ -44,6 +44,7 @@ class AdsApi:
         self._targets = common.Targets(settings, "ads", route_per_action=False)
         self._hash_phone = common.phone_hasher(settings.default_phone_region)
         self._base = settings.effective_base_url
+        self._version = settings.ads_api_version
         self._validate_only = settings.is_validate_only
         self._require_granted = settings.require_ad_user_data_granted
         self._braid_drops_ids = settings.braid_drops_user_identifiers
@@ -114,7 +115,7 @@ class AdsApi:
         body: dict[str, Any] = {"conversions": [item.payload for item in items], "partialFailure": True}
         if self._validate_only:
             body["validateOnly"] = True
-        url = f"{self._base}/{ADS_API_VERSION}/customers/{customer}:uploadClickConversions"
+        url = f"{self._base}/{self._version}/customers/{customer}:uploadClickConversions"
         return HttpRequest("POST", url, headers, orjson.dumps(body))
 
     def classify(self, response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]:

@@ -30,7 +30,7 @@ from connectors.base import (
 from connectors.google import common
 from connectors.google.classify import request_failure, rpc_error
 from connectors.google.errors import parse_body, rpc_details, success
-from connectors.google.settings import DATA_MANAGER_VERSION, Settings
+from connectors.google.settings import Settings
 
 _EMPTY: Mapping[str, Any] = {}
 # Data Manager's EventSource enum (WEB, APP, IN_STORE, PHONE, MESSAGE, OTHER); anything else is OTHER.
@@ -67,13 +67,13 @@ def _second_stamp(epoch_s: int) -> str:
 
 
 def postal(value: str | None, country: str) -> str | None:
-    """Postal code sent in clear (Google does not hash it): US 5 digits, else trimmed upper."""
+    """Postal code sent in clear (Google does not hash it): trimmed only, as Google's Formatter
+    does ('nr9 5al' stays 'nr9 5al'); a US ZIP+4 becomes its 5-digit ZIP."""
     if not value:
         return None
     if country == "us":
         return normalize.postal_code(value, "us")
-    cleaned = " ".join(value.split()).upper()
-    return cleaned or None
+    return value.strip() or None
 
 
 class DataManagerApi:
@@ -82,7 +82,7 @@ class DataManagerApi:
     def __init__(self, settings: Settings) -> None:
         self._targets = common.Targets(settings, "dm", route_per_action=True)
         self._hash_phone = common.phone_hasher(settings.default_phone_region)
-        self._url = f"{settings.effective_base_url}/{DATA_MANAGER_VERSION}/events:ingest"
+        self._url = f"{settings.effective_base_url}/{settings.data_manager_version}/events:ingest"
         self._validate_only = settings.is_validate_only
         self._require_granted = settings.require_ad_user_data_granted
         self._send_ua = settings.send_user_agent

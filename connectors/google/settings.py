@@ -17,9 +17,10 @@ from connectors.base import EVENT_TYPES, ConnectorSettings
 DATA_MANAGER_HOST = "https://datamanager.googleapis.com"
 ADS_API_HOST = "https://googleads.googleapis.com"
 ADS_API_VERSION = "v24"
-"""Pinned Google Ads API version (ClickConversion is unchanged v22..v24; v24 was released in
-April 2026, so it stays supported well into 2027). Upgrade deliberately, with the goldens."""
+"""Default Google Ads API version (``ads_api_version``), the one the goldens test: ClickConversion
+is unchanged v22..v24; v24 was released in April 2026, so it stays supported well into 2027."""
 DATA_MANAGER_VERSION = "v1"
+"""Default Data Manager API version (``data_manager_version``)."""
 
 _ACTION_RE = re.compile(r"(?:customers/(\d{10})/conversionActions/)?(\d+)")
 _CUSTOMER_RE = re.compile(r"\d{10}")
@@ -87,6 +88,17 @@ class Settings(ConnectorSettings):
     """
 
     api: Literal["data_manager", "ads_api"] = "data_manager"
+    data_manager_version: str = Field(
+        default=DATA_MANAGER_VERSION,
+        pattern=r"^v[0-9]+$",
+        description="Data Manager API version in the URL (/<version>/events:ingest).",
+    )
+    ads_api_version: str = Field(
+        default=ADS_API_VERSION,
+        pattern=r"^v[0-9]+$",
+        description="Google Ads API version in the URL; each is sunset about a year after release, "
+        "so change it to follow Google's deprecation schedule (ClickConversion is unchanged v22-v24).",
+    )
     customer_id: CustomerId = None
     login_customer_id: CustomerId = None
     conversion_actions: Annotated[dict[str, str], AfterValidator(_actions)] = Field(default_factory=dict)

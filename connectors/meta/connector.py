@@ -32,7 +32,7 @@ from connectors.base import (
 )
 from connectors.meta import mapping
 from connectors.meta.classify import classify as classify_response
-from connectors.meta.settings import Settings
+from connectors.meta.settings import API_VERSION, Settings
 
 ACTION_SOURCES = {
     "WEBSITE": "website",
@@ -50,7 +50,7 @@ class MetaConnector:
     """Meta Conversions API (Graph ``/{pixel_id}/events``), one request per dataset id."""
 
     slug: ClassVar[str] = "meta"
-    api_version: ClassVar[str] = "v24.0"
+    api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     # Meta allows 1,000 events but rejects all of them for one bad event: smaller batches keep
     # the cost of a split low. No byte limit is documented; 2 MB keeps requests quick.
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=200, max_bytes=2_000_000, linger_ms=200)
@@ -63,6 +63,7 @@ class MetaConnector:
         settings = own_settings(settings, Settings)
         self.settings = settings
         self._base = settings.base_url.rstrip("/")
+        self._version = settings.api_version
         self._site_pixels = {site: s.pixel_id for site, s in settings.sites.items()}
         self._test_codes: dict[str, str | None] = {settings.pixel_id: settings.test_event_code}
         for site in settings.sites.values():
@@ -198,7 +199,7 @@ class MetaConnector:
             query += f"&appsecret_proof={proof}"
         return HttpRequest(
             method="POST",
-            url=f"{self._base}/{self.api_version}/{quote(pixel, safe='')}/events?{query}",
+            url=f"{self._base}/{self._version}/{quote(pixel, safe='')}/events?{query}",
             headers={"Content-Type": "application/json"},
             body=orjson.dumps(body),
         )

@@ -19,6 +19,9 @@ ActionSource = Literal[
 ]
 
 
+API_VERSION = "v24.0"
+"""The version this connector is tested against (its golden cases); the default of ``api_version``."""
+
 class MetaSite(BaseModel):
     """Per-site override, selected by ``event["context"]["site_id"]``: brands with their own
     dataset send to it, optionally with their own Test Events code."""
@@ -33,6 +36,12 @@ class Settings(ConnectorSettings):
     """Meta connector settings; defaults follow Meta's documented recommendations."""
 
     base_url: str = "https://graph.facebook.com"
+    api_version: str = Field(
+        default=API_VERSION,
+        pattern=r"^v[0-9]+\.[0-9]+$",
+        description="Graph API version in the URL (Meta keeps each version about two years; see its "
+        "changelog). Change it to follow the platform's deprecation calendar.",
+    )
     pixel_id: str = Field(min_length=1, description="Dataset / pixel id the events are sent to.")
     event_names: dict[str, str] = Field(
         default_factory=lambda: {"purchase": "Purchase", "lead": "Lead"},

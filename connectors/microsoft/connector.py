@@ -30,7 +30,7 @@ from connectors.base import (
     own_settings,
 )
 from connectors.microsoft.classify import classify as classify_response
-from connectors.microsoft.settings import Settings
+from connectors.microsoft.settings import API_VERSION, Settings
 
 _MSCLKID = re.compile(r"[0-9a-f-]{32,36}")
 _SUFFIX = re.compile(r"-\d$")
@@ -52,7 +52,7 @@ class MicrosoftConnector:
     """Microsoft UET Conversions API (``/v1/{uetTagId}/events``)."""
 
     slug: ClassVar[str] = "microsoft"
-    api_version: ClassVar[str] = "v1"
+    api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=1000, max_bytes=1_000_000, linger_ms=500)
     window_days: ClassVar[float] = 7  # third-party figure; Microsoft publishes none (reference §5A)
     settings_model: ClassVar[type[ConnectorSettings]] = Settings
@@ -225,7 +225,7 @@ class MicrosoftConnector:
             body["continueOnValidationError"] = self.settings.continue_on_validation_error
         return HttpRequest(
             method="POST",
-            url=f"{self._base}/v1/{tag}/events",
+            url=f"{self._base}/{self.settings.api_version}/{tag}/events",
             headers={
                 "Authorization": f"Bearer {credentials.access_token}",
                 "Content-Type": "application/json",

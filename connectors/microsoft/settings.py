@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import ConnectorSettings
 
+API_VERSION = "v1"
+"""The version this connector is tested against (its golden cases); the default of ``api_version``."""
 
 class MicrosoftSite(BaseModel):
     """Per-site override, selected by ``event["context"]["site_id"]``."""
@@ -26,6 +28,12 @@ class Settings(ConnectorSettings):
     """Microsoft UET CAPI settings: tag id, event names per goal, consent and format choices."""
 
     base_url: str = "https://capi.uet.microsoft.com"
+    api_version: str = Field(
+        default=API_VERSION,
+        pattern=r"^v[0-9]+$",
+        description="UET Conversions API version in the URL (/<version>/{tag}/events). Change it to "
+        "follow the platform's deprecation calendar.",
+    )
     uet_tag_id: str = Field(min_length=1, description="UET tag id: the URL path id.")
     event_names: dict[str, str] = Field(
         default_factory=lambda: {"purchase": "purchase", "lead": "lead", "qualified": "qualified_lead"},

@@ -30,7 +30,7 @@ from connectors.base import (
 )
 from connectors.hashed_user_data import number_text
 from connectors.pinterest.classify import classify as classify_response
-from connectors.pinterest.settings import Settings
+from connectors.pinterest.settings import API_VERSION, Settings
 from connectors.pinterest.userdata import MATCHING_KEYS, build_user_data
 
 
@@ -38,7 +38,7 @@ class PinterestConnector:
     """Pinterest API for Conversions v5 (``/v5/ad_accounts/{id}/events``), per ad account."""
 
     slug: ClassVar[str] = "pinterest"
-    api_version: ClassVar[str] = "v5"
+    api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=1000, max_bytes=2_000_000, linger_ms=200)
     window_days: ClassVar[float] = 7  # third-party figure; Pinterest publishes no official limit
     settings_model: ClassVar[type[ConnectorSettings]] = Settings
@@ -47,7 +47,7 @@ class PinterestConnector:
     def __init__(self, settings: ConnectorSettings) -> None:
         settings = own_settings(settings, Settings)
         self.settings = settings
-        self._url_prefix = f"{settings.base_url.rstrip('/')}/{self.api_version}/ad_accounts/"
+        self._url_prefix = f"{settings.base_url.rstrip('/')}/{settings.api_version}/ad_accounts/"
         self._url_suffix = "/events?test=true" if settings.test_mode else "/events"
         self._names = {"purchase": "checkout", "lead": "lead", "qualified": "custom"}
         self._names.update(settings.event_names)

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import ConnectorSettings
 
+API_VERSION = "v5"
+"""The version this connector is tested against (its golden cases); the default of ``api_version``."""
 
 class PinterestSite(BaseModel):
     """Per-site override, selected by ``event["context"]["site_id"]``."""
@@ -23,6 +25,12 @@ class Settings(ConnectorSettings):
     """Pinterest connector settings. ``test_mode`` adds ``?test=true`` (validated, not recorded)."""
 
     base_url: str = "https://api.pinterest.com"
+    api_version: str = Field(
+        default=API_VERSION,
+        pattern=r"^v[0-9]+$",
+        description="Pinterest API version in the URL; the payload is built for v5. Change it to follow "
+        "the platform's deprecation calendar.",
+    )
     ad_account_id: str = Field(min_length=1, description="Ad account the events are sent to.")
     event_names: dict[str, str] = Field(
         default_factory=lambda: {"purchase": "checkout", "lead": "lead", "qualified": "custom"},

@@ -28,7 +28,7 @@ from connectors.base import (
     own_settings,
 )
 from connectors.reddit.classify import classify as classify_response
-from connectors.reddit.settings import Settings
+from connectors.reddit.settings import API_VERSION, Settings
 
 HOUR_MS = 3_600_000
 MAX_CUSTOM_NAME = 64
@@ -53,7 +53,7 @@ class RedditConnector:
     """Reddit Conversions API v3 (``/api/v3/pixels/{pixel_id}/conversion_events``)."""
 
     slug: ClassVar[str] = "reddit"
-    api_version: ClassVar[str] = "v3"
+    api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     # Reddit takes 1,000 events per request but fails the batch for one bad event.
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=500, max_bytes=2_000_000, linger_ms=500)
     window_days: ClassVar[float] = 7  # "event_at timestamp must be less than 168h0m0s old"
@@ -232,7 +232,7 @@ class RedditConnector:
         data["events"] = [item.payload for item in items]
         return HttpRequest(
             method="POST",
-            url=f"{self._base}/api/v3/pixels/{pixel_id}/conversion_events",
+            url=f"{self._base}/api/{self.settings.api_version}/pixels/{pixel_id}/conversion_events",
             headers={
                 "Authorization": f"Bearer {credentials.access_token}",
                 "Content-Type": "application/json",

@@ -29,6 +29,9 @@ def _default_tracking_types() -> dict[str, TrackingType]:
     return {"purchase": "PURCHASE", "lead": "LEAD", "qualified": "CUSTOM"}
 
 
+API_VERSION = "v3"
+"""The version this connector is tested against (its golden cases); the default of ``api_version``."""
+
 class RedditSite(BaseModel):
     """Per-site override, selected by ``event["context"]["site_id"]``."""
 
@@ -42,6 +45,12 @@ class Settings(ConnectorSettings):
     """Reddit connector settings; defaults follow Reddit's v3 standard tracking types."""
 
     base_url: str = "https://ads-api.reddit.com"
+    api_version: str = Field(
+        default=API_VERSION,
+        pattern=r"^v[0-9]+$",
+        description="Reddit Ads API version in the URL (/api/<version>/pixels/…); the payload is built "
+        "for v3. Change it to follow the platform's deprecation calendar.",
+    )
     pixel_id: str = Field(min_length=1, description="Reddit pixel id (t2_… / a2_…), the URL path id.")
     tracking_types: dict[str, TrackingType] = Field(
         default_factory=_default_tracking_types,

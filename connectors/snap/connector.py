@@ -29,7 +29,7 @@ from connectors.base import (
 )
 from connectors.hashed_user_data import number_text
 from connectors.snap.classify import classify as classify_response
-from connectors.snap.settings import Settings
+from connectors.snap.settings import API_VERSION, Settings
 from connectors.snap.userdata import MATCHING_KEYS, build_user_data, ldu_options
 
 
@@ -37,7 +37,7 @@ class SnapConnector:
     """Snap Conversions API v3 (``/v3/{pixel_id}/events``), one request per pixel."""
 
     slug: ClassVar[str] = "snap"
-    api_version: ClassVar[str] = "v3"
+    api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     # Snap takes 2,000 events per request (RudderStack, third-party schemas); 1,000 bounds
     # the cost of a split if one bad event fails the request.
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=1000, max_bytes=2_000_000, linger_ms=200)
@@ -49,7 +49,7 @@ class SnapConnector:
         settings = own_settings(settings, Settings)
         self.settings = settings
         path = "events/validate" if settings.test_mode else "events"
-        self._url_prefix = f"{settings.base_url.rstrip('/')}/{self.api_version}/"
+        self._url_prefix = f"{settings.base_url.rstrip('/')}/{settings.api_version}/"
         self._url_suffix = f"/{path}?access_token="
         self._names = {"purchase": "PURCHASE", "lead": "SIGN_UP", "qualified": "CUSTOM_EVENT_1"}
         self._names.update(settings.event_names)

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import ConnectorSettings
 
+API_VERSION = "v3"
+"""The version this connector is tested against (its golden cases); the default of ``api_version``."""
 
 class SnapSite(BaseModel):
     """Per-site override, selected by ``event["context"]["site_id"]``."""
@@ -23,6 +25,12 @@ class Settings(ConnectorSettings):
     """Snap connector settings. ``test_mode`` sends to ``/events/validate`` (nothing recorded)."""
 
     base_url: str = "https://tr.snapchat.com"
+    api_version: str = Field(
+        default=API_VERSION,
+        pattern=r"^v[0-9]+$",
+        description="Conversions API version in the URL; the payload is built for v3. Change it to "
+        "follow the platform's deprecation calendar.",
+    )
     pixel_id: str = Field(min_length=1, description="Snap Pixel id the events are sent to.")
     event_names: dict[str, str] = Field(
         default_factory=lambda: {"purchase": "PURCHASE", "lead": "SIGN_UP", "qualified": "CUSTOM_EVENT_1"},

@@ -26,7 +26,7 @@ from connectors.base import (
     own_settings,
 )
 from connectors.tiktok.classify import classify as classify_response
-from connectors.tiktok.settings import Settings
+from connectors.tiktok.settings import API_VERSION, Settings
 
 MATCHING_KEYS = frozenset({"email", "phone", "external_id", "click_id", "ttp", "ip_ua", "lead_id"})
 
@@ -35,7 +35,7 @@ class TikTokConnector:
     """TikTok Events API 2.0 (``/open_api/v1.3/event/track/``), one request per event source."""
 
     slug: ClassVar[str] = "tiktok"
-    api_version: ClassVar[str] = "v1.3"
+    api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     # TikTok takes 1,000 events but drops the batch for one bad row: keep splits cheap.
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=200, max_bytes=2_000_000, linger_ms=200)
     window_days: ClassVar[float] = 7  # conservative: TikTok documents no web/CRM limit
@@ -45,7 +45,7 @@ class TikTokConnector:
     def __init__(self, settings: ConnectorSettings) -> None:
         settings = own_settings(settings, Settings)
         self.settings = settings
-        self._url = f"{settings.base_url.rstrip('/')}/open_api/{self.api_version}/event/track/"
+        self._url = f"{settings.base_url.rstrip('/')}/open_api/{settings.api_version}/event/track/"
         self._names = dict(settings.event_names)
         self._sites = settings.sites
         self._test_codes: dict[str, str | None] = {}

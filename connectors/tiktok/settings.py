@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from connectors.base import ConnectorSettings
 
+API_VERSION = "v1.3"
+"""The version this connector is tested against (its golden cases); the default of ``api_version``."""
 
 class TikTokSite(BaseModel):
     """Per-site override, selected by ``event["context"]["site_id"]``."""
@@ -25,6 +27,12 @@ class Settings(ConnectorSettings):
     """TikTok connector settings; defaults follow TikTok's current standard event names."""
 
     base_url: str = "https://business-api.tiktok.com"
+    api_version: str = Field(
+        default=API_VERSION,
+        pattern=r"^v[0-9]+\.[0-9]+$",
+        description="TikTok Business API version in the URL (/open_api/<version>/event/track/). Change "
+        "it to follow the platform's deprecation calendar.",
+    )
     pixel_code: str = Field(min_length=1, description="Pixel code: event_source_id of web events.")
     crm_event_set_id: str | None = Field(
         default=None,

@@ -98,3 +98,19 @@ def test_map_event_is_fast_enough() -> None:
                 connector.map_event(event, NOW)
         per_event = (time.perf_counter() - start) / 1000
         assert per_event < 200e-6, f"{api}: {per_event * 1e6:.0f} µs per event"
+
+
+@pytest.mark.parametrize(
+    ("api", "extra", "header"),
+    [
+        ("data_manager", {"developer-token": "dev"}, None),  # OAuth only: never sent
+        ("data_manager", {}, None),
+        ("ads_api", {"developer-token": "dev"}, "dev"),  # the Google Ads API requires it
+    ],
+)
+def test_developer_token_only_on_the_ads_api(api: str, extra: dict[str, str], header: str | None) -> None:
+    connector = GoogleConnector(Settings(api=api, customer_id="1234567890", conversion_actions=ACTIONS))  # type: ignore[arg-type]
+    item = connector.map_event(_lead(), NOW)
+    assert isinstance(item, Item)
+    request = connector.build_request([item], Credentials(access_token="t", extra=extra))
+    assert request.headers.get("developer-token") == header
