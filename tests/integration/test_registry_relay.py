@@ -22,6 +22,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 
 from consumer import contract
 from consumer.codec import Codec
+from consumer.demo import run_demo
 from consumer.kafka.dlq import H_REASON, H_STAGE
 from consumer.registry import register_shared_type, resolve_writer, shared_types_used
 from consumer.sample import SampleGenerator
@@ -148,3 +149,10 @@ def test_registry_outage_makes_the_relay_wait_then_go_on(
     assert verdict.missing == []
     assert scenario.dlq_records() == []
     assert verdict.accepted == {"meta": 35}
+
+
+def test_demo_with_registry_relays_everything(capsys: pytest.CaptureFixture[str]) -> None:
+    """`capi-relay demo --registry`: its own broker and registry, wire format, nothing lost."""
+    assert run_demo(events=200, platforms=["meta"], registry=True) == 0
+    out = capsys.readouterr()
+    assert "meta" in out.out and "wire format" in out.err
