@@ -131,8 +131,17 @@ def _cmd_sandbox(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from consumer.demo import run_demo
+    from consumer.devtools.apicurio_local import RegistrySetupError
 
-    return run_demo(events=args.events, platforms=args.platforms.split(",") if args.platforms else None)
+    try:
+        return run_demo(
+            events=args.events,
+            platforms=args.platforms.split(",") if args.platforms else None,
+            registry=args.registry,
+        )
+    except RegistrySetupError as exc:
+        print(f"capi-relay: {str(exc).splitlines()[0]}", file=sys.stderr)
+        return 2
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="embedded default: local broker + sandbox + sample events + relay")
     demo.add_argument("--events", type=int, default=3000)
     demo.add_argument("--platforms", help="comma-separated platforms (default meta,google,tiktok)")
+    demo.add_argument(
+        "--registry", action="store_true", help="also run a local Schema Registry: wire format, references"
+    )
     demo.set_defaults(func=_cmd_demo)
 
     for register in _extensions():

@@ -59,9 +59,29 @@ class _WriterInfo:
     reader: Any  # None when writer and reader are the same schema (no resolution needed)
 
 
+def _shape(schema: Any) -> tuple[str, list[str]]:
+    """What decides whether a writer's bytes decode to our record without resolution: the
+    Parsing Canonical Form (names, types, field order) plus the logical types it leaves out."""
+    logical: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "logicalType" in node:
+                logical.append(str(node["logicalType"]))
+            for key, value in node.items():
+                if not key.startswith("__"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(schema)
+    return str(fastavro.schema.to_parsing_canonical_form(schema)), logical
+
+
 @cache
-def _canonical_form(event_type: str) -> str:
-    return str(fastavro.schema.to_parsing_canonical_form(contract.parsed_schema(event_type)))
+def _contract_shape(event_type: str) -> tuple[str, list[str]]:
+    return _shape(contract.parsed_schema(event_type))
 
 
 def _is_registry_error(exc: Exception) -> bool:
@@ -167,9 +187,9 @@ class Codec:
             raise DecodeError(
                 "schema_mismatch", f"schema id {schema_id} is record {full!r}, not an event of the contract"
             )
-        # Identical canonical forms: the writer's bytes decode to our record as is, and fastavro's
-        # plain read is much faster than its writer->reader resolution.
-        same = fastavro.schema.to_parsing_canonical_form(writer) == _canonical_form(event_type)
+        # Same shape: the writer's bytes decode to our record as is, and fastavro's plain read is
+        # much faster than its writer->reader resolution.
+        same = _shape(writer) == _contract_shape(event_type)
         reader = None if same else contract.parsed_schema(event_type)
         info = _WriterInfo(event_type, writer, reader)
         self._by_id[schema_id] = info

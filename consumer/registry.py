@@ -12,6 +12,7 @@ out: the codec resolves a schema id once and caches the parsed schema.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
@@ -32,6 +33,8 @@ from consumer import contract
 
 if TYPE_CHECKING:
     from consumer.config import SchemaRegistrySettings
+
+_HTTP_LOGGERS = ("httpx", "httpx2", "httpcore")
 
 SubjectStrategy = Literal["topic", "record", "topic_record"]
 
@@ -69,9 +72,15 @@ def client_config(settings: SchemaRegistrySettings) -> dict[str, Any]:
 
 
 def build_client(settings: SchemaRegistrySettings) -> SchemaRegistryClient | None:
-    """A client when a URL is configured (``mock://`` gives confluent-kafka's in-memory one)."""
+    """A client when a URL is configured (``mock://`` gives confluent-kafka's in-memory one).
+
+    The client's HTTP library logs every request at INFO; that is one line per schema id
+    fetched, noise beside the relay's own ``schema_registry_unavailable`` warnings.
+    """
     if not settings.url:
         return None
+    for name in _HTTP_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger(name).level))
     return SchemaRegistryClient.new_client(client_config(settings))
 
 

@@ -122,6 +122,8 @@ class LocalApicurio:
     Its HTTP port and its management port are both bound to 127.0.0.1 (free ports unless
     given). With ``die_with_parent`` (the default) the kernel kills the JVM when this Python
     process dies; ``scripts/apicurio_local.py start`` turns that off and calls :meth:`detach`.
+    ``persistent`` keeps the schemas in an H2 file in the work directory instead of memory, so
+    :meth:`kill` then :meth:`start_again` (a registry outage, in tests) brings back the same schemas and ids.
     """
 
     def __init__(
@@ -134,6 +136,7 @@ class LocalApicurio:
         startup_timeout: float = 90.0,
         die_with_parent: bool = True,
         properties: dict[str, str] | None = None,
+        persistent: bool = False,
     ) -> None:
         self.version = version
         self.cache_dir = Path(cache_dir)
@@ -141,6 +144,7 @@ class LocalApicurio:
         self.startup_timeout = startup_timeout
         self.die_with_parent = die_with_parent
         self.properties = dict(properties or {})
+        self.persistent = persistent
         self._fixed_port = port
         self.port = port or 0
         self.management_port = 0
@@ -177,6 +181,11 @@ class LocalApicurio:
             'quarkus.log.category."io.quarkus".level': "INFO",
             "java.io.tmpdir": str(self.work_dir / "tmp"),
             "vertx.cacheDirBase": str(self.work_dir / "vertx"),
+            **(
+                {"apicurio.datasource.url": f"jdbc:h2:file:{self.work_dir / 'db' / 'registry'}"}
+                if self.persistent
+                else {}
+            ),
             **self.properties,
         }
 
@@ -208,6 +217,27 @@ class LocalApicurio:
 
     def stop(self, grace: float = 10.0) -> None:
         """Terminate the registry (SIGTERM, SIGKILL after ``grace`` s) and delete its work dir."""
+        self._stop_process(grace)
+        if self.work_dir is not None and self._given_work_dir is None:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
+
+    def kill(self) -> None:
+        """Stop the JVM only (the port and work directory stay ours): a registry outage."""
+        self._stop_process(10.0)
+
+    def start_again(self) -> None:
+        """Start the JVM stopped by :meth:`kill` on the same port and work directory."""
+        if self.work_dir is None:
+            raise RegistrySetupError("registry never started")
+        fixed, given = self._fixed_port, self._given_work_dir
+        self._fixed_port, self._given_work_dir = self.port, self.work_dir
+        try:
+            self.start()
+        finally:
+            self._fixed_port, self._given_work_dir = fixed, given
+
+    def _stop_process(self, grace: float) -> None:
         proc, self._proc = self._proc, None
         procs.unregister_cleanup(id(self))
         if proc is not None:
@@ -216,9 +246,6 @@ class LocalApicurio:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
-        if self.work_dir is not None and self._given_work_dir is None:
-            shutil.rmtree(self.work_dir, ignore_errors=True)
-            self.work_dir = None
 
     def detach(self) -> dict[str, Any]:
         """Give up ownership so the registry keeps running after we exit; return its state."""

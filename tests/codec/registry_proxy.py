@@ -1,9 +1,7 @@
-"""A tiny HTTP proxy in front of the test registry: it can demand basic auth and go down.
+"""A tiny HTTP proxy in front of the test registry that demands basic auth.
 
-Why: Apicurio's own authentication needs an identity server, and stopping the shared in-memory
-registry would lose its schemas; a loopback proxy gives a registry endpoint that refuses
-requests without credentials (and records what it was sent) and one that stops accepting
-connections and comes back on the same port — what a relay sees of an outage.
+Why: Apicurio's own authentication needs an identity server; a loopback proxy gives a registry
+endpoint that refuses requests without the right credentials and records what it was sent.
 """
 
 from __future__ import annotations
@@ -53,14 +51,6 @@ class RegistryProxy:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
 
-    def down(self) -> None:
-        """Stop listening: clients get connection refused, as from a stopped registry."""
-        self._call(self._close_site())
-
-    def up(self) -> None:
-        """Listen again on the same port."""
-        self._call(self._open_site())
-
     def _call(self, coro: object) -> None:
         asyncio.run_coroutine_threadsafe(coro, self._loop).result(30)  # type: ignore[arg-type]
 
@@ -77,7 +67,6 @@ class RegistryProxy:
         await self._site.start()
 
     async def _close_site(self) -> None:
-        """Stop listening and close the open (keep-alive) connections too."""
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = self._site = None

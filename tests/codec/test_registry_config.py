@@ -6,10 +6,13 @@ never reaches the client shows up as a confusing 401 or certificate error in pro
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import certifi
 import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
+from consumer.cli import main
 from consumer.config import load_settings
 from consumer.registry import client_config, subject_name
 
@@ -60,3 +63,18 @@ def test_client_accepts_the_config(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_confluents_three_subject_name_strategies(strategy: str, subject: str) -> None:
     assert subject_name(strategy, "events.purchase", "com.capirelay.events.Purchase") == subject  # type: ignore[arg-type]
+
+
+def test_run_without_the_named_credentials_variable_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before this setting reached the client it was silently ignored; now a missing variable
+    stops `capi-relay run` at start with one line naming it."""
+    monkeypatch.delenv("REG_MISSING_USER_INFO", raising=False)
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        "schema_registry:\n  url: http://127.0.0.1:1\n  basic_auth_user_info_env: REG_MISSING_USER_INFO\n"
+    )
+    assert main(["run", "--config", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "REG_MISSING_USER_INFO is not set" in err and len(err.splitlines()) == 1

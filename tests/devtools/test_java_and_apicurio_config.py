@@ -88,3 +88,13 @@ def test_registry_and_management_bind_loopback_only(tmp_path: Path) -> None:
     assert props["java.io.tmpdir"].startswith(str(tmp_path))
     assert props["apicurio.extra"] == "x"
     assert CCOMPAT_PATH == "/apis/ccompat/v7"
+
+
+def test_persistent_registry_keeps_its_schemas_in_the_work_dir(tmp_path: Path) -> None:
+    """In memory by default; ``persistent`` puts the H2 database in the work dir (restartable)."""
+    registry = LocalApicurio()
+    registry.work_dir = tmp_path
+    assert "apicurio.datasource.url" not in registry.system_properties()
+    registry = LocalApicurio(persistent=True)
+    registry.work_dir = tmp_path
+    assert registry.system_properties()["apicurio.datasource.url"] == f"jdbc:h2:file:{tmp_path}/db/registry"
