@@ -96,6 +96,8 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         if not isinstance(event, dict):
             raise InvalidEventError("the event must be a JSON object")
         platform_settings: dict[str, Any] | None = None
+        if args.send:
+            return _send_event(args, event)
         if args.config:
             settings = load_settings(args.config)
             pcfg = settings.platforms.get(args.platform)
@@ -116,6 +118,28 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         return 2
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
+
+
+def _send_event(args: argparse.Namespace, event: dict[str, Any]) -> int:
+    """`preview --send`: exit 0 when the platform accepted it, 1 when it did not, 2 when it
+    could not be sent as asked (see consumer/event_tester.py)."""
+    from consumer.config import load_settings
+    from consumer.event_tester import SendRefused, send_from_cli
+
+    if not args.config:
+        print("capi-relay preview: --send needs --config (the ids and credentials)", file=sys.stderr)
+        return 2
+    try:
+        settings = load_settings(args.config)
+        report = send_from_cli(
+            settings, args.platform, event, test_event_code=args.test_event_code, live=args.live
+        )
+    except SendRefused as exc:
+        for line in exc.lines:
+            print(f"capi-relay preview: {line}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=2, ensure_ascii=False))
+    return 0 if report["outcome"]["kind"] == "delivered" else 1
 
 
 def _cmd_sandbox(args: argparse.Namespace) -> int:
@@ -173,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     pv.add_argument("--platform", required=True)
     pv.add_argument("--config", help="YAML configuration file (the platform's settings)")
     pv.add_argument("--now", help="ISO-8601 time to evaluate time windows against")
+    pv.add_argument("--send", action="store_true", help="send it (test mode where the platform has one)")
+    pv.add_argument("--test-event-code", help="with --send: the test event code (Meta, TikTok, Reddit)")
+    pv.add_argument("--live", action="store_true", help="with --send: allow a live (non-test) request")
     pv.add_argument("file", help="event JSON file, or - for standard input")
     pv.set_defaults(func=_cmd_preview)
 

@@ -48,7 +48,7 @@ class Settings(ConnectorSettings):
         description="Ask Microsoft to ingest the valid events of a batch and report the invalid ones.",
     )
     continue_on_validation_error_placement: Literal["top", "event"] = Field(
-        default="top", description="Where the flag goes; sources disagree (reference §7)."
+        default="top", description="Where the flag goes: top level or per event (sources disagree)."
     )
     unspecified_ad_storage: Literal["G", "D", "omit"] = Field(
         default="omit",

@@ -80,23 +80,12 @@ class ControlTopic:
             }
         )
         self._consumer = consumer
-        try:
-            metadata = consumer.list_topics(self.topic, timeout=timeout_s).topics.get(self.topic)
-        except KafkaException as exc:
-            raise ControlTopicError(f"control topic {self.topic} could not be read ({exc})") from None
-        if metadata is None or metadata.error is not None:
-            raise ControlTopicError(f"control topic {self.topic} does not exist")
-        partitions = [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in metadata.partitions]
-        ends = {}
-        for tp in partitions:
-            _, high = consumer.get_watermark_offsets(
-                TopicPartition(self.topic, tp.partition), timeout=timeout_s
-            )
-            ends[tp.partition] = high
+        deadline = time.monotonic() + timeout_s
+        ends = self._ends(consumer, deadline)
+        partitions = [TopicPartition(self.topic, p, OFFSET_BEGINNING) for p in ends]
         consumer.assign(partitions)
         applied = 0
         pending = {p for p, high in ends.items() if high > 0}
-        deadline = time.monotonic() + timeout_s
         while pending:
             if time.monotonic() > deadline:
                 raise ControlTopicError(f"control topic {self.topic} could not be read to its end")
@@ -115,6 +104,25 @@ class ControlTopic:
                 if offset + 1 >= ends.get(partition, 0):
                     pending.discard(partition)
         return applied
+
+    def _ends(self, consumer: Consumer, deadline: float) -> dict[int, int]:
+        """Each partition's end offset; retried until ``deadline`` because a topic created a
+        moment ago has no leader yet (metadata and watermark requests fail meanwhile)."""
+        problem = "no answer"
+        while True:
+            try:
+                metadata = consumer.list_topics(self.topic, timeout=5).topics.get(self.topic)
+                if metadata is not None and metadata.error is None and metadata.partitions:
+                    return {
+                        p: consumer.get_watermark_offsets(TopicPartition(self.topic, p), timeout=5)[1]
+                        for p in metadata.partitions
+                    }
+                problem = str(metadata.error) if metadata is not None else "does not exist"
+            except KafkaException as exc:
+                problem = str(exc)
+            if time.monotonic() > deadline:
+                raise ControlTopicError(f"control topic {self.topic} could not be read ({problem})")
+            time.sleep(0.2)
 
     def poll(self) -> int:
         """Apply records that arrived since (non-blocking)."""

@@ -198,10 +198,10 @@ class PlatformDispatcher:
         if paused and self._held_since is None:
             self._held_since = now
         elif not paused and self._held_since is not None:
-            held_for, self._held_since = now - self._held_since, None
+            since, self._held_since = self._held_since, None
             for queue in self._queues.values():
                 for unit in queue:
-                    unit.created += held_for
+                    unit.created += now - max(unit.created, since)  # the time it was held
         return paused
 
     def _gate_wait(self, now: float) -> float:

@@ -3,6 +3,8 @@ alert rules (tests check that every metric an alert names is exported here)."""
 
 from __future__ import annotations
 
+import platform
+from importlib import metadata
 from typing import Any
 
 import prometheus_client
@@ -176,3 +178,18 @@ OUTPUT_STALLED = Gauge(
     "How long the oldest failing write to an output topic has been failing",
     ["output"],
 )
+BUILD_INFO = Gauge(
+    "capi_build_info",
+    "Always 1, labelled with the running relay's version; its absence means no relay is up",
+    ["version", "python"],
+)
+
+
+def _version() -> str:
+    try:
+        return metadata.version("capi-relay")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+BUILD_INFO.labels(_version(), platform.python_version()).set(1)

@@ -3,11 +3,16 @@ platform's code), last success and last error for /status, and the dead-letter s
 
 from __future__ import annotations
 
+from collections import deque
+
 from structlog.testing import capture_logs
 
-from connectors.base import ItemOutcome, OutcomeKind
+from connectors.base import BatchLimits, Item, ItemOutcome, OutcomeKind
 from consumer.delivery.circuit import CircuitBreaker
+from consumer.delivery.dispatcher import PlatformDispatcher, Unit
+from consumer.delivery.http import HttpSender
 from consumer.delivery.platform_state import PlatformState
+from consumer.delivery.retry import RetryPolicy
 from consumer.observability.dlq_summary import DeadLetterSummary
 
 
@@ -90,3 +95,42 @@ def test_dead_letter_summary_counts_per_platform_and_reason_per_window() -> None
     assert logs[0]["event"] == "dead_letters_written" and logs[0]["log_level"] == "warning"
     assert logs[0]["counts"] == {"meta": {"exhausted": 4}, "tiktok": {"40105": 1}}
     assert logs[0]["total"] == 5
+
+
+class _Switch:
+    def __init__(self) -> None:
+        self.paused: set[str] = set()
+
+    def is_paused(self, slug: str) -> bool:
+        return slug in self.paused
+
+
+class _Connector:
+    slug = "tiktok"
+    limits = BatchLimits(max_events=10, max_bytes=10_000)
+
+
+def test_a_held_platform_gives_its_units_the_held_time_back() -> None:
+    """Being paused is not a delivery failure: on resume each queued unit's budget clock moves
+    on by the time it spent held (no more), so a long pause cannot exhaust it."""
+    switch = _Switch()
+    dispatcher = PlatformDispatcher(
+        _Connector(),  # type: ignore[arg-type]
+        HttpSender(),
+        None,  # type: ignore[arg-type]
+        lambda *_: None,
+        RetryPolicy(),
+        CircuitBreaker(),
+    )
+    dispatcher.control = switch
+    item = Item(event_id="e1", event_type="purchase", event_time_ms=0, payload={}, route="r")
+    early = Unit(ref=None, item=item, size=1, created=100.0)
+    switch.paused.add("tiktok")
+    assert dispatcher._held(150.0)
+    late = Unit(ref=None, item=item, size=1, created=400.0)
+    dispatcher._queues["r"] = deque([early, late])
+    assert dispatcher._held(500.0)
+    switch.paused.clear()
+    assert not dispatcher._held(1000.0)
+    assert early.created == 100.0 + 850.0  # held from 150 to 1000
+    assert late.created == 400.0 + 600.0  # held from its arrival at 400

@@ -175,7 +175,17 @@ def test_hpa_alternative(render: Render) -> None:
             "must not exceed keda.partitions",
         ),
         (["--set", "terminationGracePeriodSeconds=25"], "greater than drainDeadlineSeconds"),
-        (["--set", "config.platforms.meta.credentials.token=EAAB"], "inlined secret"),
+        (
+            ["--set", "config.platforms.meta.credentials.token=EAAB"],
+            "/config/platforms/meta/credentials': additional properties 'token' not allowed",
+        ),
+        # the config block is validated against the relay's own settings schema
+        (
+            ["--set", "config.kafka.bootstrap_server=kafka:9092"],
+            "/config/kafka': additional properties 'bootstrap_server' not allowed",
+        ),
+        (["--set", "config.platforms.meta.settings.pixle_id=1"], "'pixle_id' not allowed"),
+        (["--set", "config.routing.purchase[0]=metta"], "/config/routing/purchase/0"),
         (["--set", "keda.lagThreshold=lots"], "lagThreshold"),
     ],
 )
@@ -244,6 +254,8 @@ def test_alerts_have_runbooks_in_operations_doc(render: Render) -> None:
         "CapiRelayConsumerLagGrowing",
         "CapiRelayMatchKeyCoverageLow",
         "CapiRelayEventsOutsideWindow",
+        "CapiRelayAbsent",
+        "CapiRelayNotConsuming",
     }
     for name, alert in alerts.items():
         ann = alert["annotations"]
