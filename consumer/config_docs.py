@@ -26,6 +26,15 @@ DESCRIPTIONS: dict[str, str] = {
     "schema_registry.url": "Registry URL, e.g. `http://schema-registry:8081`.",
     "schema_registry.basic_auth_user_info_env": "Variable holding `user:password` for the registry's "
     "basic authentication.",
+    "schema_registry.ssl_ca_location": "CA bundle (PEM file) that verifies the registry's TLS certificate.",
+    "schema_registry.ssl_certificate_location": "Client certificate (PEM file) for registries that "
+    "require mutual TLS.",
+    "schema_registry.ssl_key_location": "Private key (PEM file) of the client certificate.",
+    "schema_registry.ssl_key_password_env": "Variable holding the password of `ssl_key_location`, if "
+    "the key is encrypted.",
+    "schema_registry.subject_name_strategy": "Subjects that `produce-sample` registers under: `topic` "
+    "(`<topic>-value`, Confluent's default), `record` (the record's full name) or `topic_record` "
+    "(`<topic>-<full name>`). Decoding reads the schema id from each message and does not depend on it.",
     "store": "The click-ID store (also the delivery ledger's backend unless `ledger.backend` is set).",
     "store.backend": "`sqlite` (embedded, one file per replica), `redis` (shared) or `none` (no enrichment).",
     "store.sqlite_path": "SQLite file of the click-ID store; its directory is created.",
