@@ -35,7 +35,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     log = structlog.get_logger("capi_relay.cli")
     log.info("relay_starting", config=str(args.config))
-    relay = build_relay(settings)
+    try:
+        relay = build_relay(settings)
+    except ConfigError as exc:  # a connector's own settings (e.g. test_mode without its marker)
+        print(f"capi-relay: {exc}", file=sys.stderr)
+        return 2
     try:
         asyncio.run(run_relay(relay, install_signals=stop_signals))
     except MissingTopicError as exc:
