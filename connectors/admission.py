@@ -13,14 +13,15 @@ def admission_reject(
     event: Event,
     now_ms: int,
     *,
-    window_ms: int,
+    window_ms: float,
     future_ms: int,
     too_old: str,
     too_new: str = "event_time is in the future",
     inclusive: bool = False,
 ) -> Reject | None:
     """A Reject when the person denied ad_user_data consent, or the event is older than
-    ``window_ms`` (``inclusive``: at the limit counts as too old) or more than ``future_ms``
+    ``window_ms`` (``inclusive``: at the limit counts as too old; ``math.inf`` where the platform
+    documents no maximum age) or more than ``future_ms``
     ahead of ``now_ms``; None when the event may be mapped."""
     if event["consent"].get("ad_user_data") == "DENIED":
         return CONSENT_DENIED

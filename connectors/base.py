@@ -147,6 +147,13 @@ class ConnectorSettings(BaseModel):
 
 SettingsT = TypeVar("SettingsT", bound=ConnectorSettings)
 
+
+def refuse_test_mode(platform: str, needs: str) -> ValueError:
+    """The one refusal for ``test_mode: true`` without the platform's test marker: a test run
+    must never record live events, so such settings fail at start (raised from a settings
+    model's validator, it surfaces as one configuration error naming the platform)."""
+    return ValueError(f"test_mode: true needs {needs}; without it {platform} would record live events")
+
 DAY_MS = 86_400_000
 """One day in milliseconds: platforms state their event-time windows in days."""
 

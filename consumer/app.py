@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from pydantic import ValidationError
 
 from connectors.base import Connector
 from connectors.contract_checks import contract_checked
 from connectors.registry import connector_class
 from consumer.codec import Codec
-from consumer.config import PlatformConfig, Settings
+from consumer.config import ConfigError, PlatformConfig, Settings
 from consumer.control.runtime import ControlRuntime, control_from_settings, start_control
 from consumer.control.state import PlatformControl
 from consumer.delivery.credentials_api import CredentialsSource
@@ -41,7 +42,14 @@ def build_connectors(settings: Settings) -> dict[str, Connector]:
         platform_settings = dict(pcfg.settings)
         if "default_phone_region" in cls.settings_model.model_fields:
             platform_settings.setdefault("default_phone_region", settings.default_phone_region)
-        out[slug] = cls(cls.settings_model.model_validate(platform_settings))
+        try:
+            out[slug] = cls(cls.settings_model.model_validate(platform_settings))
+        except ValidationError as exc:  # one line naming the key, like load_settings
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in ('platforms', slug, 'settings', *err['loc']))}: {err['msg']}"
+                for err in exc.errors()
+            )
+            raise ConfigError(f"invalid configuration: {problems}") from None
     return out
 
 

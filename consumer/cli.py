@@ -46,7 +46,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     log.info("relay_starting", config=str(args.config))
     try:
         relay = build_relay(settings)
-    except StoreOpenError as exc:
+    except (StoreOpenError, ConfigError) as exc:  # a store, or a connector's own settings
         print(f"capi-relay: {exc}", file=sys.stderr)
         return 2
     try:

@@ -2,7 +2,8 @@
 Rest.li ``BATCH_CREATE`` request.
 
 LinkedIn rejects a whole batch for one bad element, so what it checks that we can check here
-(90-day window, a user id it matches on, value with currency) is enforced in ``map_event``.
+(90-day window, a user id or userInfo it matches on) is enforced in ``map_event``; a value whose
+currency is malformed is left out (``conversionValue`` is optional), never the event.
 """
 
 from __future__ import annotations
@@ -87,8 +88,14 @@ class LinkedInConnector:
             mode = "test_conversion_rules" if self.settings.test_mode else "conversion_rules"
             return Reject(f"no LinkedIn {mode}.{event_type} configured", code="not_configured")
         user, keys, dropped = self._user(event)
-        if not user["userIds"]:
-            return Reject("no identifier LinkedIn matches on (email or li_fat_id)", code="no_identifiers")
+        if not user["userIds"] and "userInfo" not in user:
+            # LinkedIn matches on userIds or on userInfo (firstName + lastName); userIds stays in
+            # the payload (an empty list) because LinkedIn requires the field.
+            return Reject(
+                "no identifier LinkedIn matches on (email, li_fat_id, or first and last name with "
+                "send_user_info)",
+                code="no_identifiers",
+            )
         payload: dict[str, Any] = {
             "conversion": rule,
             "conversionHappenedAt": event_time_ms,
@@ -96,13 +103,11 @@ class LinkedInConnector:
             "user": user,
         }
         currency = nz.currency(event.get("currency"))
-        if event_type == "purchase" and currency is None:
-            return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
         if event.get("value") is not None:
             if currency is not None:
                 payload["conversionValue"] = {"currencyCode": currency, "amount": amount(event["value"])}
-            else:
-                dropped.append("currency")
+            else:  # conversionValue is optional: send the event without it, count the lost value
+                dropped.append("value")
         return Item(
             event_id=event["event_id"],
             event_type=event_type,

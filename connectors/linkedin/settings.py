@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from connectors.base import ConnectorSettings
+from connectors.base import ConnectorSettings, refuse_test_mode
 
 RULE_URN_PREFIX = "urn:lla:llaPartnerConversion:"
 _RULE_ID = re.compile(r"^[0-9]+$")
@@ -93,3 +93,16 @@ class Settings(ConnectorSettings):
         if value is not None and not _VERSION.match(value):
             raise ValueError(f"LinkedIn-Version must be YYYYMM, got {value!r}")
         return value
+
+    @model_validator(mode="after")
+    def _test_marker(self) -> Settings:
+        """LinkedIn has no test endpoint: a test run goes to rules no campaign is associated with,
+        so every route (the global rules and each site's) needs its ``test_conversion_rules``."""
+        if not self.test_mode:
+            return self
+        if self.test_conversion_rules is None:
+            raise refuse_test_mode("LinkedIn", "test_conversion_rules (rules no campaign is associated with)")
+        missing = sorted(site for site, cfg in self.sites.items() if cfg.test_conversion_rules is None)
+        if missing:
+            raise refuse_test_mode("LinkedIn", f"test_conversion_rules for site(s) {', '.join(missing)}")
+        return self

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import ConnectorSettings
+from connectors.base import ConnectorSettings, refuse_test_mode
 
 ActionSource = Literal[
     "email", "website", "app", "phone_call", "chat", "physical_store", "system_generated", "other"
@@ -78,3 +78,10 @@ class Settings(ConnectorSettings):
         default=300, ge=0, description="How far in the future an event_time may be."
     )
     sites: dict[str, MetaSite] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _test_marker(self) -> Settings:
+        """Meta's test marker is the top-level ``test_event_code`` (Events Manager > Test events)."""
+        if self.test_mode and not self.test_event_code:
+            raise refuse_test_mode("Meta", "test_event_code (Events Manager > Test events)")
+        return self

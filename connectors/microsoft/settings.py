@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from connectors.base import ConnectorSettings
 
@@ -75,3 +75,14 @@ class Settings(ConnectorSettings):
     default_phone_region: str = "US"
     future_tolerance_s: int = Field(default=300, ge=0)
     sites: dict[str, MicrosoftSite] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _test_marker(self) -> Settings:
+        """Microsoft's UET Conversions API documents no test marker: refuse test_mode rather than
+        record test events as live (a separate UET tag is the way to test)."""
+        if self.test_mode:
+            raise ValueError(
+                "test_mode: true is refused: Microsoft's UET Conversions API has no test marker, so "
+                "test events would be recorded as live; test with a separate UET tag instead"
+            )
+        return self

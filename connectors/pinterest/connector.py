@@ -2,11 +2,13 @@
 one ``events`` request per ad account.
 
 Pinterest reports each event's fate by position, so one bad event does not fail its batch;
-``map_event`` still refuses what Pinterest would (window, minimum identity, currency).
+``map_event`` still refuses what Pinterest would (minimum identity); a purchase whose currency
+is malformed goes without its value (both are optional in Pinterest's spec).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -40,7 +42,9 @@ class PinterestConnector:
     slug: ClassVar[str] = "pinterest"
     api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=1000, max_bytes=2_000_000, linger_ms=200)
-    window_days: ClassVar[float] = 7  # third-party figure; Pinterest publishes no official limit
+    # Pinterest's OpenAPI spec (event_time: "Unix timestamp in seconds") sets no maximum age:
+    # older events are sent and Pinterest's per-event answer decides.
+    window_days: ClassVar[float] = math.inf
     settings_model: ClassVar[type[ConnectorSettings]] = Settings
     credential_kind: ClassVar[str] = "static"
 
@@ -52,7 +56,7 @@ class PinterestConnector:
         self._names = {"purchase": "checkout", "lead": "lead", "qualified": "custom"}
         self._names.update(settings.event_names)
         self._site_accounts = {site_id: s.ad_account_id for site_id, s in settings.sites.items()}
-        self._window_ms = int(self.window_days * DAY_MS)
+        self._window_ms = self.window_days * DAY_MS
         self._future_ms = settings.future_tolerance_s * 1000
 
     def map_event(self, event: Event, now_ms: int) -> Item | Reject:
@@ -63,7 +67,7 @@ class PinterestConnector:
             now_ms,
             window_ms=self._window_ms,
             future_ms=self._future_ms,
-            too_old="event older than Pinterest's 7-day window",
+            too_old="event older than the configured window",
         )
         if refused is not None:
             return refused
@@ -95,8 +99,6 @@ class PinterestConnector:
         payload["opt_out"] = denied and self.settings.opt_out_on_personalization_denied
         payload["user_data"] = user_data
         custom = self._custom_data(event, dropped)
-        if isinstance(custom, Reject):
-            return custom
         if consent.get("limited_data_use"):
             custom["opt_out_type"] = "LDP"
         if custom:
@@ -123,23 +125,24 @@ class PinterestConnector:
             route=account,
         )
 
-    def _custom_data(self, event: Event, dropped: list[str]) -> dict[str, Any] | Reject:
+    def _custom_data(self, event: Event, dropped: list[str]) -> dict[str, Any]:
         """``custom_data``: value (a string) and currency; for purchases order id and lines."""
         currency = nz.currency(event.get("currency"))
         if event["type"] != "purchase":
             if event.get("value") is None:
                 return {}
             if currency is None:
-                dropped.append("currency")
+                dropped.append("value")
                 return {}
             return {"currency": currency, "value": number_text(event["value"])}
+        data: dict[str, Any] = {"order_id": event["order_id"]}
         if currency is None:
-            return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
-        data: dict[str, Any] = {
-            "currency": currency,
-            "value": number_text(event["value"]),
-            "order_id": event["order_id"],
-        }
+            # value and currency are optional in Pinterest's spec: send the purchase without
+            # them rather than refuse it, and count the lost value.
+            dropped.append("value")
+        else:
+            data["currency"] = currency
+            data["value"] = number_text(event["value"])
         lines = event.get("items") or ()
         if lines:
             contents = []

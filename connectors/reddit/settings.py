@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import ConnectorSettings
+from connectors.base import ConnectorSettings, refuse_test_mode
 
 TrackingType = Literal[
     "PAGE_VISIT",
@@ -76,3 +76,10 @@ class Settings(ConnectorSettings):
     default_phone_region: str = "US"
     future_tolerance_s: int = Field(default=300, ge=0, le=300)
     sites: dict[str, RedditSite] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _test_marker(self) -> Settings:
+        """Reddit's test marker is ``data.test_id`` (Events Manager > Test events)."""
+        if self.test_mode and not self.test_id:
+            raise refuse_test_mode("Reddit", "test_id (Events Manager > Test events)")
+        return self

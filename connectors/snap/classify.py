@@ -1,10 +1,12 @@
 """Classification of Snap Conversions API v3 answers.
 
-Snap answers ``{"status": "VALID" | "INVALID", "reason", "event"?, "errors"?}``; ``event`` (the
-index of the failing event) is present only in errors. The validate endpoint (test mode)
-answers ``event_logs`` with one entry per checked event. When an index is named, that event is
-rejected and the others are retried (Snap's partial-batch semantics are undocumented; the
-event id makes a resend harmless); without one the whole batch is rejected for a split.
+Snap answers ``{"status": "VALID" | "INVALID", "reason", "event"?, "errors"?}``; the validate
+endpoint (test mode) answers ``event_logs`` with one entry per checked event. Snap's v3 OpenAPI
+(``api/openapi.yaml`` in Snapchat/business-sdk-v3-java) calls ``event`` "the event identifier",
+not the event's position in the batch, and documents no order for ``event_logs``: using either
+as an index could reject a good event and resend a bad one. So an INVALID answer rejects the
+whole batch for a split: the engine halves and resends until the bad event stands alone (the
+event id makes the resends harmless).
 """
 
 from __future__ import annotations
@@ -77,28 +79,17 @@ def classify(response: HttpResponse, items: Sequence[Item]) -> list[ItemOutcome]
     if not invalid:
         return [delivered()] * n
     code = _errors_code(body, str(status) if status >= 300 else "INVALID")
-    index = body.get("event")
-    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < n:
-        outcomes = [ItemOutcome(OutcomeKind.RETRY, "batch failed for another event", "batch_failed")] * n
-        outcomes[index] = ItemOutcome(OutcomeKind.REJECTED, reason, code)
-        return outcomes
     return [ItemOutcome(OutcomeKind.REJECTED, reason, code, batch_rejected=True)] * n
 
 
 def _from_logs(logs: list[Any], n: int, ok_status: bool) -> list[ItemOutcome]:
-    """Per-event outcomes from the validate endpoint's ``event_logs``."""
-    outcomes: list[ItemOutcome] = [
-        delivered()
-        if ok_status
-        else ItemOutcome(OutcomeKind.RETRY, "batch failed for another event", "batch_failed")
-    ] * n
-    for position, entry in enumerate(logs):
-        if not isinstance(entry, dict):
-            continue
-        index = entry.get("event", position)
-        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < n:
-            continue
-        if str(entry.get("status") or "").upper() in _BAD_STATUSES:
+    """Outcomes from the validate endpoint's ``event_logs``: any INVALID entry rejects the batch
+    for a split (an entry's ``event`` is not documented as a position); otherwise delivered."""
+    for entry in logs:
+        if isinstance(entry, dict) and str(entry.get("status") or "").upper() in _BAD_STATUSES:
             why = f"Snap validation: {_errors_text(entry)}".rstrip(": ")
-            outcomes[index] = ItemOutcome(OutcomeKind.REJECTED, why, _errors_code(entry, "INVALID"))
-    return outcomes
+            code = _errors_code(entry, "INVALID")
+            return [ItemOutcome(OutcomeKind.REJECTED, why, code, batch_rejected=True)] * n
+    if ok_status:
+        return [delivered()] * n
+    return [ItemOutcome(OutcomeKind.REJECTED, "Snap validation failed", "INVALID", batch_rejected=True)] * n

@@ -6,6 +6,7 @@ identifiers, currency on purchases) run in ``map_event`` and a bad event is refu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -38,7 +39,9 @@ class TikTokConnector:
     api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     # TikTok takes 1,000 events but drops the batch for one bad row: keep splits cheap.
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=200, max_bytes=2_000_000, linger_ms=200)
-    window_days: ClassVar[float] = 7  # conservative: TikTok documents no web/CRM limit
+    # TikTok documents no maximum age for web or CRM events (neither its Events API pages nor its
+    # Business API SDK): older events are sent and TikTok's answer decides.
+    window_days: ClassVar[float] = math.inf
     settings_model: ClassVar[type[ConnectorSettings]] = Settings
     credential_kind: ClassVar[str] = "static"
 
@@ -54,7 +57,7 @@ class TikTokConnector:
             self._test_codes[site.pixel_code] = code
             if site.crm_event_set_id:
                 self._test_codes[site.crm_event_set_id] = code
-        self._window_ms = int(self.window_days * DAY_MS)
+        self._window_ms = self.window_days * DAY_MS
         self._future_ms = settings.future_tolerance_s * 1000
 
     def _source(self, event: Event) -> tuple[str, str]:

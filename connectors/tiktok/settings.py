@@ -6,9 +6,9 @@ TikTok models deep-funnel lead stages as CRM events. Per-site overrides select o
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from connectors.base import ConnectorSettings
+from connectors.base import ConnectorSettings, refuse_test_mode
 
 API_VERSION = "v1.3"
 """The version this connector is tested against (its golden cases); the default of ``api_version``."""
@@ -58,3 +58,10 @@ class Settings(ConnectorSettings):
     default_phone_region: str = "US"
     future_tolerance_s: int = Field(default=300, ge=0)
     sites: dict[str, TikTokSite] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _test_marker(self) -> Settings:
+        """TikTok's test marker is the top-level ``test_event_code`` (Events Manager > Test Events)."""
+        if self.test_mode and not self.test_event_code:
+            raise refuse_test_mode("TikTok", "test_event_code (Events Manager > Test Events)")
+        return self

@@ -115,9 +115,16 @@ def test_segment_refusals() -> None:
     stamp = int(old["input"]["mapping"]["conversionHappenedAt"])
     result = _map(_event("a@b.example", stamp), now_ms)
     assert isinstance(result, Reject) and result.code == "outside_window"
-    no_ids = _map(
+    # Segment also refuses names without a user id; LinkedIn matches on userInfo (first + last
+    # name) too, so we send those (userIds stays, empty: LinkedIn requires the field) and refuse
+    # only an event with neither (a deliberate difference, docs/platforms/linkedin.md).
+    names = _map(
         _event(None, now_ms, external_id="u-1", first="mike", last="smith"), now_ms, send_user_info=True
     )
+    assert isinstance(names, Item)
+    assert names.payload["user"]["userIds"] == []
+    assert names.payload["user"]["userInfo"] == {"firstName": "mike", "lastName": "smith"}
+    no_ids = _map(_event(None, now_ms, external_id="u-1", first="mike", last="smith"), now_ms)
     assert isinstance(no_ids, Reject) and no_ids.code == "no_identifiers"
 
 

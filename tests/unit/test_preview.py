@@ -65,11 +65,15 @@ def test_sample_events_preview(platform: str) -> None:
         assert preview["body"]["data"][0]["event_id"] == event["event_id"]
 
 
-@pytest.mark.parametrize("platform", ["meta", "tiktok"])
-def test_rejected_event_raises_with_reason(platform: str) -> None:
-    old = _lead(event_time=NOW_MS - 30 * 86_400_000)
-    with pytest.raises(InvalidEventError, match="older than") as info:
-        preview_request(platform, old, now_ms=NOW_MS)
+@pytest.mark.parametrize(
+    ("platform", "offset_ms", "why"),
+    # TikTok documents no maximum age, so its refusal here is an event from the future.
+    [("meta", -30 * 86_400_000, "older than"), ("tiktok", 86_400_000, "in the future")],
+)
+def test_rejected_event_raises_with_reason(platform: str, offset_ms: int, why: str) -> None:
+    refused = _lead(event_time=NOW_MS + offset_ms)
+    with pytest.raises(InvalidEventError, match=why) as info:
+        preview_request(platform, refused, now_ms=NOW_MS)
     assert info.value.code == "outside_window"
 
 
