@@ -76,9 +76,11 @@ def build_app(
     heartbeat: Heartbeat,
     stale_after_s: float = 10.0,
     before_scrape: Callable[[], None] | None = None,
+    liveness: Callable[[], tuple[bool, str]] | None = None,
 ) -> web.Application:
     """The aiohttp application (exposed separately so tests can drive it directly).
-    ``before_scrape`` refreshes pull-style gauges (e.g. circuit state) before rendering."""
+    ``before_scrape`` refreshes pull-style gauges (e.g. circuit state) before rendering;
+    ``liveness`` is a further "is it wedged?" check (see `liveness.WedgeDetector`)."""
 
     async def metrics_handler(_request: web.Request) -> web.Response:
         if before_scrape is not None:
@@ -92,6 +94,10 @@ def build_app(
         age = heartbeat.age()
         if age > stale_after_s:
             return web.Response(status=503, text=f"event loop stalled: last heartbeat {age:.1f}s ago\n")
+        if liveness is not None:
+            alive, reason = liveness()
+            if not alive:
+                return web.Response(status=503, text=f"{reason}\n")
         return web.Response(text="ok\n")
 
     async def readyz(_request: web.Request) -> web.Response:
@@ -116,10 +122,11 @@ async def start_observability_server(
     stale_after_s: float = 10.0,
     heartbeat_interval_s: float = 1.0,
     before_scrape: Callable[[], None] | None = None,
+    liveness: Callable[[], tuple[bool, str]] | None = None,
 ) -> ObservabilityServer:
     """Serve ``/metrics``, ``/healthz`` and ``/readyz`` on ``host:port`` (0 = a free port)."""
     heartbeat = Heartbeat(heartbeat_interval_s)
-    app = build_app(readiness, heartbeat, stale_after_s, before_scrape)
+    app = build_app(readiness, heartbeat, stale_after_s, before_scrape, liveness)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
