@@ -29,6 +29,7 @@ from consumer.ledger.guard import LedgerGuard
 from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionRun, Source
 from consumer.observability import metrics
 from consumer.observability.faults import FAULTS
+from consumer.observability.kafka_health import log_consume_error
 from consumer.outcomes import OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
 from consumer.waits import sleep_or_stop
@@ -225,7 +226,7 @@ class Engine:
         for msg in messages:
             err = msg.error()
             if err is not None:
-                log.warning("consume_error", error=str(err))
+                log_consume_error(err)  # rate-limited
                 continue
             tp = (msg.topic(), msg.partition())
             run = self._runs.get(tp)

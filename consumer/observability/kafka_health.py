@@ -62,6 +62,20 @@ def lag_from_statistics(json_str: str) -> dict[tuple[str, str], int]:
     return published
 
 
+_CONSUME_ERRORS = RateLimit()
+
+
+def log_consume_error(error: Any) -> str:
+    """Log a consumer error (``error_cb``, or a message carrying one) as ``consume_error``, at
+    most a few per error name every 30 s; returns librdkafka's error name."""
+    name = error.name() if hasattr(error, "name") else str(error)
+    if _CONSUME_ERRORS.allow(name):
+        suppressed = _CONSUME_ERRORS.take_suppressed(name)
+        text = error.str() if hasattr(error, "str") else str(error)
+        log.warning("consume_error", error=name, detail=text, suppressed_since_last=suppressed)
+    return name
+
+
 class BrokerHealth:
     """Remembers when librdkafka last reported a broker connection UP.
 
@@ -77,7 +91,6 @@ class BrokerHealth:
         self.group_state: str | None = None
         self.statistics_seen = 0
         self.last_lags: dict[tuple[str, str], int] = {}
-        self._log_limit = RateLimit()
 
     def on_statistics(self, json_str: str) -> None:
         """``stats_cb``: publish lag and note whether any broker connection is UP."""
@@ -101,11 +114,7 @@ class BrokerHealth:
     def on_error(self, error: Any) -> None:
         """``error_cb``: logged as ``consume_error`` (at most a few per error name every 30 s);
         an all-brokers-down error makes the broker unreachable right away."""
-        name = error.name() if hasattr(error, "name") else str(error)
-        if self._log_limit.allow(name):
-            suppressed = self._log_limit.take_suppressed(name)
-            text = error.str() if hasattr(error, "str") else str(error)
-            log.warning("consume_error", error=name, detail=text, suppressed_since_last=suppressed)
+        name = log_consume_error(error)
         if name == ALL_BROKERS_DOWN:
             self.last_up = None
             self.last_down_reason = "all brokers down"

@@ -79,10 +79,10 @@ def test_consume_errors_are_logged_and_rate_limited() -> None:
     configure_logging("json", stream=out)
     health = BrokerHealth()
     for _ in range(50):
-        health.on_error(FakeError("_TRANSPORT"))
+        health.on_error(FakeError("_SSL"))
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     errors = [line for line in lines if line["event"] == "consume_error"]
-    assert 1 <= len(errors) <= 5 and errors[0]["error"] == "_TRANSPORT"
+    assert 1 <= len(errors) <= 5 and errors[0]["error"] == "_SSL"
 
 
 def test_wedge_detector_fails_only_with_lag_and_no_progress() -> None:
