@@ -27,6 +27,7 @@ from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DeadLetterWriter
 from consumer.kafka.source import KafkaSource, consumer_config
 from consumer.observability import metrics
+from consumer.observability.liveness import WedgeDetector
 from consumer.registry import build_client as build_registry_client
 from consumer.stop_signals import StopSignals
 
@@ -295,6 +296,20 @@ async def _start_observability(relay: Relay) -> Any:
                 relay.engine, relay.dispatchers, readiness, relay.broker_health, relay.control, disabled
             )
         },
+        liveness=wedge_detector(relay).check,
+    )
+
+
+def wedge_detector(relay: Relay) -> WedgeDetector:
+    """Liveness: messages finished must move while the assigned partitions have lag."""
+    engine, health = relay.engine, relay.broker_health
+
+    def lag() -> int:
+        lags = health.last_lags if health is not None else {}
+        return sum(n for (topic, p), n in lags.items() if (topic, int(p)) in engine.assigned)
+
+    return WedgeDetector(
+        lambda: engine.stats.messages_finished, lag, relay.settings.observability.wedged_after_s
     )
 
 

@@ -176,6 +176,9 @@ class ObservabilitySettings(_Strict):
     http_port: int | None = 9400
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+    # /healthz fails when assigned partitions have lag and no message finished for this long
+    # (0: off). Longer than the default retry budget, so a platform outage alone never trips it.
+    wedged_after_s: float = Field(1800.0, ge=0)
 
 
 class AdminSettings(_Strict):

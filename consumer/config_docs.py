@@ -90,6 +90,8 @@ DESCRIPTIONS: dict[str, str] = {
     "observability.http_port": "Port of those endpoints; null switches them off.",
     "observability.log_format": "`json` lines, `console` text, or `auto` (console on a terminal).",
     "observability.log_level": "Lowest level logged (`DEBUG`, `INFO`, `WARNING`, `ERROR`).",
+    "observability.wedged_after_s": "`/healthz` fails when the assigned partitions have lag and no "
+    "message finished for this many seconds, so Kubernetes restarts a wedged relay; 0 turns it off.",
     "admin": "The admin endpoint used by `capi-relay pause` and `resume`.",
     "admin.http_host": "Its address; anything but loopback requires `token_env`.",
     "admin.http_port": "Its port; null switches it off.",

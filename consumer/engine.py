@@ -20,6 +20,7 @@ from connectors.base import Connector, Item, ItemOutcome, Reject
 from consumer.codec import Codec, DecodeError, RegistryUnavailableError
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
+from consumer.enrich.retrying import enrich_retrying
 from consumer.kafka.acked_producer import STALL_PAUSE_S, output_stalled
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
@@ -27,6 +28,8 @@ from consumer.kafka.offsets import TopicPartition as TP
 from consumer.ledger.guard import LedgerGuard
 from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionRun, Source
 from consumer.observability import metrics
+from consumer.observability.faults import FAULTS
+from consumer.observability.kafka_health import log_consume_error
 from consumer.outcomes import OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
 from consumer.waits import sleep_or_stop
@@ -115,6 +118,7 @@ class Engine:
             for ref in self._run_refs.pop(tp, set()):
                 self._release(ref)
             self.assigned.discard(tp)
+        self.ready = self.ready and bool(self.assigned)  # readiness after a broker restart
         metrics.ASSIGNED_PARTITIONS.set(len(self.assigned))
 
     # -- accounting ----------------------------------------------------------------------------
@@ -132,12 +136,10 @@ class Engine:
             self._idle.set()
 
     def _abandon(self, refs: list[MessageRef]) -> None:
-        """Stopping mid-wait: these messages will not be finished by this process. Release them
-        (so the drain does not wait for them) without marking them done (not committed)."""
+        """Stopping mid-wait: release unfinished messages (never committed) so the drain ends."""
         for ref in refs:
-            run_refs = self._run_refs.get((ref.topic, ref.partition))
-            if run_refs is not None and ref in run_refs:
-                run_refs.discard(ref)
+            if ref in self._run_refs.get((ref.topic, ref.partition), ()):
+                self._run_refs[(ref.topic, ref.partition)].discard(ref)
                 self._release(ref)
 
     def _unit_done(self, ref: MessageRef) -> None:
@@ -190,16 +192,13 @@ class Engine:
         self._stopping.set()
 
     def _apply_backpressure(self) -> None:
-        # an unwritable dead-letter or receipts topic: stop taking work that would wait for it
-        stalled = output_stalled(self._dlq, self._receipts) >= STALL_PAUSE_S
-        over = (
-            stalled
-            or self.in_flight >= self.limits.max_in_flight_events
+        stalled = output_stalled(self._dlq, self._receipts) >= STALL_PAUSE_S  # DLQ/receipts unwritable
+        over = stalled or (
+            self.in_flight >= self.limits.max_in_flight_events
             or self.in_flight_bytes >= self.limits.max_in_flight_bytes
         )
-        under = (
-            not stalled
-            and self.in_flight <= self.limits.max_in_flight_events * 0.7
+        under = not stalled and (
+            self.in_flight <= self.limits.max_in_flight_events * 0.7
             and self.in_flight_bytes <= self.limits.max_in_flight_bytes * 0.7
         )
         if over and not self._paused_for_backpressure:
@@ -227,7 +226,7 @@ class Engine:
         for msg in messages:
             err = msg.error()
             if err is not None:
-                log.warning("consume_error", error=str(err))
+                log_consume_error(err)  # rate-limited
                 continue
             tp = (msg.topic(), msg.partition())
             run = self._runs.get(tp)
@@ -290,10 +289,12 @@ class Engine:
                 if tally is not None:
                     tally.flush()  # about to wait: count what was consumed so far
                 log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
+                FAULTS.report("schema registry", str(exc))
                 if await sleep_or_stop(self._stopping, delay):
                     self._abandon([ref])
                     return None
                 delay = min(delay * 2, 30.0)
+        FAULTS.clear("schema registry")
         ref.event_id = event.get("event_id")
         ref.event_type = event["type"]
         ref.event_time_ms = event.get("event_time")
@@ -304,26 +305,22 @@ class Engine:
         return event
 
     async def _enrich(self, events: list[dict[str, Any]]) -> bool:
-        """Enrich a batch; a store outage makes the batch wait and retry (never skip). False when
-        a stop came during the outage: the batch is given up unfinished (redelivered later)."""
+        """Enrich; a store outage pauses intake and retries. False: stopped, batch given up."""
         assert self._enricher is not None
-        delay = 0.2
-        while True:
-            try:
-                await self._enricher.enrich_batch(events, int(time.time() * 1000))
-                return True
-            except Exception as exc:
-                if type(exc).__name__ != "StoreUnavailable":
-                    raise
-                self.stats.enrich_retries += 1
-                metrics.ENRICH_LOOKUPS.labels("error").inc()
-                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
-                self._source.pause(list(self.assigned))
-                if await sleep_or_stop(self._stopping, delay):
-                    return False
-                delay = min(delay * 2, self.limits.enrich_retry_max_s)
-                if not self._paused_for_backpressure:
-                    self._source.resume(list(self.assigned))
+        enricher = self._enricher
+
+        def outage() -> None:
+            self.stats.enrich_retries += 1
+            self._source.pause(list(self.assigned))
+
+        def retry() -> None:
+            if not self._paused_for_backpressure:
+                self._source.resume(list(self.assigned))
+
+        return await enrich_retrying(
+            lambda: enricher.enrich_batch(events, int(time.time() * 1000)),
+            self._stopping, self.limits.enrich_retry_max_s, outage, retry,
+        )  # fmt: skip
 
     def _route(
         self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally

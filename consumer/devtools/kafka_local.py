@@ -14,7 +14,10 @@ Typical use::
 from __future__ import annotations
 
 import base64
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -86,6 +89,7 @@ class LocalKafka:
         self._given_data_dir = Path(data_dir).resolve() if data_dir is not None else None
         self.data_dir: Path | None = None
         self._proc: subprocess.Popen[bytes] | None = None
+        self._jvm: list[str] = []
 
     # -- public API -------------------------------------------------------------------
     @property
@@ -149,6 +153,21 @@ class LocalKafka:
                 shutil.rmtree(self.data_dir / sub, ignore_errors=True)
         self.data_dir = None
 
+    def kill(self) -> None:
+        """SIGKILL the broker and keep its data (a crash); `restart` brings it back."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # its own session: the JVM and any helpers
+            proc.wait(timeout=10)
+
+    def restart(self) -> LocalKafka:
+        """Start the broker again on the same ports and data directory (after `kill`)."""
+        if self._proc is None:
+            self._spawn()
+            self._wait_ready()
+        return self
+
     def detach(self) -> dict[str, Any]:
         """Give up ownership so the broker keeps running after we exit; return its state.
 
@@ -202,7 +221,14 @@ class LocalKafka:
         )  # fmt: skip
         if fmt.returncode != 0:
             raise KafkaSetupError(f"storage format failed: {fmt.stdout}{fmt.stderr}")
-        with open(self.data_dir / "logs" / "stdout.log", "wb") as out:
+        self._jvm = jvm
+        self._spawn()
+
+    def _spawn(self) -> None:
+        """Start the JVM on the already formatted data directory."""
+        assert self.data_dir is not None
+        jvm, props = self._jvm, self.data_dir / "server.properties"
+        with open(self.data_dir / "logs" / "stdout.log", "ab") as out:
             self._proc = subprocess.Popen(
                 [*jvm, "kafka.Kafka", str(props)],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,

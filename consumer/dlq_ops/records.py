@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from confluent_kafka import OFFSET_INVALID, Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from consumer.kafka import dlq as h
+from consumer.observability.kafka_log import with_logger
 
 T = TypeVar("T")
 _COORDINATOR_ERRORS = frozenset(
@@ -158,13 +159,15 @@ class DlqReader:
     def __init__(self, config: Mapping[str, Any], topic: str) -> None:
         self.topic = topic
         self._consumer = Consumer(
-            {
-                "enable.auto.commit": False,
-                "enable.auto.offset.store": False,
-                "enable.partition.eof": False,
-                "auto.offset.reset": "earliest",
-                **config,
-            }
+            with_logger(
+                {
+                    "enable.auto.commit": False,
+                    "enable.auto.offset.store": False,
+                    "enable.partition.eof": False,
+                    "auto.offset.reset": "earliest",
+                    **config,
+                }
+            )
         )
         self.start: dict[int, int] = {}
         self.end: dict[int, int] = {}

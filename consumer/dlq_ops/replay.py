@@ -168,6 +168,7 @@ class Replayer:
                 await self._start_receipts()
                 await sender.start()
                 self.proc.writer = DeadLetterWriter(self._producer_config(), self.topic)
+                await asyncio.to_thread(self.proc.writer.prepare)  # sized to the topic's limit
                 self.proc.writer.start()
                 self.proc.dispatchers = build_dispatchers(
                     self.settings,

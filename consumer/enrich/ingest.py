@@ -18,6 +18,7 @@ from confluent_kafka import Consumer
 from consumer.codec import Codec, DecodeError
 from consumer.enrich.capture import prepare_capture
 from consumer.enrich.store import ClickIdStore, StoreUnavailable
+from consumer.observability.kafka_log import with_logger
 from consumer.waits import sleep_or_stop
 
 log = structlog.get_logger("capi_relay.ingest")
@@ -41,7 +42,7 @@ class CaptureIngester:
             "enable.auto.offset.store": False,
             "auto.offset.reset": "earliest",
         }
-        self._consumer = Consumer(config)
+        self._consumer = Consumer(with_logger(config))
         self._consumer.subscribe([topic])
         self._codec = codec
         self._store = store

@@ -29,7 +29,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, ConfigResource
 
 from consumer.observability import metrics
-from consumer.observability.kafka_log import with_logger
+from consumer.observability.kafka_log import RateLimit, with_logger
 
 log = structlog.get_logger("capi_relay.output")
 
@@ -103,6 +103,7 @@ class AckedProducer:
         self.written = 0
         self.errors = 0
         self.after_poll: Callable[[], None] | None = None
+        self._log_limit = RateLimit(burst=10, window_s=30.0)
 
     def prepare(self) -> int | None:
         """Read the topic's ``max.message.bytes`` and size the producer to it (blocking: call it
@@ -198,15 +199,17 @@ class AckedProducer:
         if job.failing_since is None:
             job.failing_since = time.monotonic()
         self._failing.add(job)
-        log.error(
-            "output_write_failed",
-            topic=self.topic,
-            kind=self.kind,
-            position=job.position,
-            error=err.name(),
-            detail=err.str(),
-            retry_in_s=job.delay_s,
-        )
+        if self._log_limit.allow(err.name()):  # a dead topic fails every record: a few lines
+            log.error(
+                "output_write_failed",
+                topic=self.topic,
+                kind=self.kind,
+                position=job.position,
+                error=err.name(),
+                detail=err.str(),
+                retry_in_s=job.delay_s,
+                suppressed_since_last=self._log_limit.take_suppressed(err.name()),
+            )
         asyncio.get_running_loop().call_later(job.delay_s, self._backlog.append, job)
         job.delay_s = min(job.delay_s * 2, 5.0)
 

@@ -16,6 +16,7 @@ from typing import Any
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from consumer.kafka.offsets import TopicPartition as TP
+from consumer.observability.kafka_log import with_logger
 
 PartitionsCallback = Callable[[list[TP]], None]
 
@@ -54,7 +55,7 @@ class KafkaSource:
         on_revoke: PartitionsCallback,
         on_lost: PartitionsCallback | None = None,
     ) -> None:
-        self._consumer = Consumer(dict(config))
+        self._consumer = Consumer(with_logger(config))
         self._on_assign = on_assign
         self._on_revoke = on_revoke
         self._on_lost = on_lost or on_revoke

@@ -10,6 +10,8 @@ from typing import Any
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, NewTopic
 
+from consumer.observability.kafka_log import with_logger
+
 
 class MissingTopicError(RuntimeError):
     """An output topic does not exist and could not be created."""
@@ -25,7 +27,7 @@ def ensure_topics(
     timeout_s: float = 15.0,
 ) -> list[str]:
     """Make sure ``topics`` exist; returns the ones created. ``-1`` uses the broker's defaults."""
-    admin = AdminClient(dict(admin_config))
+    admin = AdminClient(with_logger(admin_config))
     try:
         existing = set(admin.list_topics(timeout=timeout_s).topics)
     except KafkaException as exc:

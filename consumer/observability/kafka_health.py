@@ -16,8 +16,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import structlog
+
 from consumer.kafka.acked_producer import STALL_PAUSE_S
 from consumer.observability import metrics
+from consumer.observability.faults import FAULTS
+from consumer.observability.kafka_log import RateLimit
+
+log = structlog.get_logger("capi_relay.kafka")
 
 ALL_BROKERS_DOWN = "_ALL_BROKERS_DOWN"
 """librdkafka's error name when no broker connection is up."""
@@ -56,6 +62,20 @@ def lag_from_statistics(json_str: str) -> dict[tuple[str, str], int]:
     return published
 
 
+_CONSUME_ERRORS = RateLimit()
+
+
+def log_consume_error(error: Any) -> str:
+    """Log a consumer error (``error_cb``, or a message carrying one) as ``consume_error``, at
+    most a few per error name every 30 s; returns librdkafka's error name."""
+    name = error.name() if hasattr(error, "name") else str(error)
+    if _CONSUME_ERRORS.allow(name):
+        suppressed = _CONSUME_ERRORS.take_suppressed(name)
+        text = error.str() if hasattr(error, "str") else str(error)
+        log.warning("consume_error", error=name, detail=text, suppressed_since_last=suppressed)
+    return name
+
+
 class BrokerHealth:
     """Remembers when librdkafka last reported a broker connection UP.
 
@@ -92,8 +112,9 @@ class BrokerHealth:
             self.group_state = str(cgrp.get("join_state") or cgrp.get("state") or "") or None
 
     def on_error(self, error: Any) -> None:
-        """``error_cb``: an all-brokers-down error makes the broker unreachable right away."""
-        name = error.name() if hasattr(error, "name") else str(error)
+        """``error_cb``: logged as ``consume_error`` (at most a few per error name every 30 s);
+        an all-brokers-down error makes the broker unreachable right away."""
+        name = log_consume_error(error)
         if name == ALL_BROKERS_DOWN:
             self.last_up = None
             self.last_down_reason = "all brokers down"
@@ -141,15 +162,18 @@ class EngineReadiness:
         self._outputs = outputs  # acknowledged writers (topic, stalled_s): DLQ, receipts
 
     def is_ready(self) -> tuple[bool, str]:
-        """(ready, reason) for ``/readyz``."""
+        """(ready, reason) for ``/readyz``: every problem found, most fundamental first."""
         if not (self._engine.ready or len(self._engine.assigned) > 0):
             return False, "no partitions assigned yet (consumer group not joined)"
-        if self._broker is not None:
-            ok, reason = self._broker.reachable(self._max_silence_s)
-            if not ok:
-                return False, reason
+        problems = list(FAULTS.current())  # store, registry: the engine waits on them
         for writer in self._outputs:
             if writer.stalled_s >= STALL_PAUSE_S:
                 stalled = f"{writer.stalled_s:.0f}s"
-                return False, f"output topic {writer.topic} unwritable for {stalled} (intake paused)"
+                problems.append(f"output topic {writer.topic} unwritable for {stalled} (intake paused)")
+        if self._broker is not None and not problems:  # a waiting engine serves no statistics
+            ok, reason = self._broker.reachable(self._max_silence_s)
+            if not ok:
+                problems.append(reason)
+        if problems:
+            return False, "; ".join(problems)
         return True, f"{len(self._engine.assigned)} partition(s) assigned"

@@ -77,10 +77,12 @@ def build_app(
     stale_after_s: float = 10.0,
     before_scrape: Callable[[], None] | None = None,
     json_routes: Mapping[str, Callable[[], Any]] | None = None,
+    liveness: Callable[[], tuple[bool, str]] | None = None,
 ) -> web.Application:
     """The aiohttp application (exposed separately so tests can drive it directly).
     ``before_scrape`` refreshes pull-style gauges (e.g. circuit state) before rendering;
-    ``json_routes`` adds GET paths answered with a document built per request (``/status``)."""
+    ``json_routes`` adds GET paths answered with a document built per request (``/status``);
+    ``liveness`` is a further "is it wedged?" check (see `liveness.WedgeDetector`)."""
 
     async def metrics_handler(_request: web.Request) -> web.Response:
         if before_scrape is not None:
@@ -94,6 +96,10 @@ def build_app(
         age = heartbeat.age()
         if age > stale_after_s:
             return web.Response(status=503, text=f"event loop stalled: last heartbeat {age:.1f}s ago\n")
+        if liveness is not None:
+            alive, reason = liveness()
+            if not alive:
+                return web.Response(status=503, text=f"{reason}\n")
         return web.Response(text="ok\n")
 
     async def readyz(_request: web.Request) -> web.Response:
@@ -128,11 +134,12 @@ async def start_observability_server(
     heartbeat_interval_s: float = 1.0,
     before_scrape: Callable[[], None] | None = None,
     json_routes: Mapping[str, Callable[[], Any]] | None = None,
+    liveness: Callable[[], tuple[bool, str]] | None = None,
 ) -> ObservabilityServer:
     """Serve ``/metrics``, ``/healthz``, ``/readyz`` (and ``json_routes``) on ``host:port``
     (0 = a free port)."""
     heartbeat = Heartbeat(heartbeat_interval_s)
-    app = build_app(readiness, heartbeat, stale_after_s, before_scrape, json_routes)
+    app = build_app(readiness, heartbeat, stale_after_s, before_scrape, json_routes, liveness)
     runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, host, port)

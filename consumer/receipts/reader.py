@@ -15,6 +15,7 @@ from typing import Any
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
+from consumer.observability.kafka_log import with_logger
 from consumer.receipts.codec import ReceiptCodec
 
 
@@ -39,7 +40,7 @@ def read_receipts(
         "enable.partition.eof": False,
         **consumer_config,
     }
-    consumer = Consumer(config)
+    consumer = Consumer(with_logger(config))
     try:
         metadata = consumer.list_topics(topic, timeout=10)
         info = metadata.topics.get(topic)
