@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from consumer.dlq_ops.masking import mask_email, mask_event, mask_ip, mask_name, mask_phone
@@ -57,9 +57,11 @@ def test_event_masking_hides_every_identifier() -> None:
         assert event["user"] is user  # input untouched
 
 
+@example("0*@A.af")
 @given(st.emails())
 def test_email_never_leaks_local_part(email: str) -> None:
     local = email.rpartition("@")[0]
     masked = mask_email(email)
-    if len(local) > 1:
-        assert local not in masked
+    # only the first character of the local part survives ("0*@A.af" once failed a
+    # substring check: its local part "0*" is also a prefix of the masked "0***")
+    assert masked.rpartition("@")[0] == local[:1] + "***"
