@@ -45,8 +45,8 @@ ACTION_SOURCES = frozenset(
         "other",
     }
 )
-HASHED_KEYS = ("em", "ph", "fn", "ln", "ct", "st", "zp", "country", "external_id", "db", "ge")
-_IDENTIFYING_HASHED = ("em", "ph", "external_id")
+HASHED_KEYS = ("em", "ph", "fn", "ln", "ct", "st", "zp", "country", "db", "ge")
+_IDENTIFYING_HASHED = ("em", "ph")
 _CLEAR_IDS = (
     "madid",
     "anon_id",
@@ -56,8 +56,11 @@ _CLEAR_IDS = (
     "page_scoped_user_id",
     "ig_sid",
 )
-# key kinds for the one-pass user_data check (hashed kinds sort first: `kind <= _HASHED_ID`)
-_HASHED, _HASHED_ID, _COOKIE, _IP, _UA, _LEAD, _CLEAR_ID = range(7)
+# key kinds for the one-pass user_data check (hashed kinds sort first: `kind <= _HASHED_ID`).
+# external_id: Meta says "Hashing is recommended", not required
+# (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/external-id),
+# so plain and hashed values are both accepted.
+_HASHED, _HASHED_ID, _COOKIE, _IP, _UA, _LEAD, _CLEAR_ID, _EXTERNAL_ID = range(8)
 _KEY_KIND: dict[str, int] = {
     **{k: _HASHED for k in HASHED_KEYS},
     **{k: _HASHED_ID for k in _IDENTIFYING_HASHED},
@@ -66,6 +69,7 @@ _KEY_KIND: dict[str, int] = {
     "client_ip_address": _IP,
     "client_user_agent": _UA,
     "lead_id": _LEAD,
+    "external_id": _EXTERNAL_ID,
     **{k: _CLEAR_ID for k in _CLEAR_IDS},
 }
 
@@ -150,6 +154,11 @@ def _check_user_data(user: Any, where: str, website: bool) -> MetaProblem | None
         elif kind == _UA:
             if not is_nonempty_str(value) or looks_hashed(value):
                 return MetaProblem(f"{where}.user_data.{key}", "must be the raw (unhashed) user agent")
+        elif kind == _EXTERNAL_ID:
+            ids = as_list(value)
+            if not ids or not all(is_nonempty_str(item) for item in ids):
+                return MetaProblem(f"{where}.user_data.{key}", "must be a non-empty string or list")
+            identified = True
         elif kind == _LEAD:
             if not _is_lead_id(value):
                 return MetaProblem(f"{where}.user_data.{key}", "lead_id must be a 15-17 digit Meta lead id")

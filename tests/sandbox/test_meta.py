@@ -96,6 +96,7 @@ _DELETE = object()
         ("user_data.em", ["john_smith@gmail.com"], "unhashed"),
         ("user_data.ph", [sha("x")[:40]], "64 hex"),
         ("user_data.em", [sha("x").upper()], "lowercase"),
+        ("user_data.external_id", [""], "external_id"),
         ("user_data.fbc", sha("fbclid"), "fbc"),
         ("user_data.fbp", "fb.1.1771000000.1098115397", "fbp"),
         ("user_data.client_ip_address", sha("203.0.113.7"), "client_ip_address"),
@@ -120,6 +121,18 @@ async def test_invalid_event_rejects_whole_batch(
     assert sbx.state.count("meta", "GOOD") == 0  # no partial success
     stats = sbx.state.stats()["meta"]
     assert stats["rejected_requests"] == 1 and stats["rejected_events"] == 2
+
+
+@pytest.mark.parametrize("external_id", ["crm-42", ["crm-42", sha("crm-42")], sha("crm-42")])
+async def test_external_id_plain_or_hashed_is_accepted(
+    client: Client, sbx: SandboxHandle, external_id: Any
+) -> None:
+    """Meta recommends hashing external_id but does not require it: both forms are accepted."""
+    event = meta_event("EXT")
+    event["user_data"]["external_id"] = external_id
+    status, data = await post(client, meta_body(event))
+    assert status == 200, data
+    assert sbx.state.count("meta", "EXT") == 1
 
 
 async def test_too_old_uses_time_subcode(client: Client) -> None:
