@@ -2,7 +2,8 @@
 
 Written from the reference (§3, Pinterest's OpenAPI): Bearer token; body `{"data": [...]}` with
 1-1,000 events and no other top-level key; per event `event_name` (OpenAPI list),
-`action_source`, `event_time` epoch **seconds** (at most 7 days old, 5 min ahead), `event_id`
+`action_source`, `event_time` epoch **seconds** (no maximum age: the spec sets none; at most
+5 min ahead), `event_id`
 and `user_data` required; hashed `user_data` keys are **arrays** of 64-lowercase-hex, IP/UA/
 `click_id`/`partner_id` plain strings; identity = em, hashed_maids, or IP with UA;
 `custom_data` allows only its documented keys, with `value`/`item_price` as decimal strings.
@@ -22,7 +23,6 @@ from sandbox.checks import hash_problem, is_currency, is_int, is_ip, is_nonempty
 from sandbox.platform import Endpoint, Platform, RequestContext, json_response
 
 MAX_EVENTS = 1000
-MAX_AGE_S = 7 * 86_400
 MAX_FUTURE_S = 300
 _DECIMAL = re.compile(r"-?\d+(?:\.\d+)?")
 EVENT_NAMES = frozenset(
@@ -160,8 +160,6 @@ def _check_event(event: Any, now_s: float) -> str | None:
     t: Any = event.get("event_time")
     if not is_int(t):
         return "Invalid event_time parameter: Unix seconds expected."
-    if t < now_s - MAX_AGE_S:
-        return "Invalid event_timestamp parameter. Given timestamp is in the past beyond 7 days."
     if t > now_s + MAX_FUTURE_S:
         return "Invalid event_timestamp parameter. Given timestamp is in the future."
     if not is_nonempty_str(event.get("event_id")):
