@@ -1,7 +1,8 @@
 """The TikTok Events API 2.0 connector: business event -> event object, batch -> request.
 
-TikTok fails a whole batch for one bad row, so the checks TikTok would make (window,
-identifiers, currency on purchases) run in ``map_event`` and a bad event is refused alone.
+TikTok fails a whole batch for one bad row, but it documents no refusal that ``map_event`` could
+anticipate beyond consent and a clock error: an event without identifiers, or a purchase without
+a currency (both optional in TikTok's Business API SDK), is sent and TikTok's answer decides.
 """
 
 from __future__ import annotations
@@ -28,8 +29,6 @@ from connectors.base import (
 )
 from connectors.tiktok.classify import classify as classify_response
 from connectors.tiktok.settings import API_VERSION, Settings
-
-MATCHING_KEYS = frozenset({"email", "phone", "external_id", "click_id", "ttp", "ip_ua", "lead_id"})
 
 
 class TikTokConnector:
@@ -89,15 +88,9 @@ class TikTokConnector:
             crm_name = (event.get("crm_name") or "").strip() or self.settings.default_lead_event_source
             lead = {"lead_id": lead_id, "lead_event_source": crm_name}
             keys.append("lead_id")
-        if not MATCHING_KEYS.intersection(keys):
-            return Reject(
-                "no identifier TikTok can match on (email, phone, external_id, ttclid, ttp, "
-                "IP with user agent, or lead id)",
-                code="no_identifiers",
-            )
+        # No minimum identity: every `user` key is optional in TikTok's SDK, so an event with
+        # none is sent (it counts in Events Manager, unattributed) and TikTok's answer decides.
         properties = self._properties(event, dropped)
-        if isinstance(properties, Reject):
-            return properties
         payload: dict[str, Any] = {
             "event": self._event_name(event),
             "event_time": event_time_ms // 1000,
@@ -179,14 +172,18 @@ class TikTokConnector:
         stage = (event.get("stage") or "").strip()
         return stage or self.settings.qualified_fallback_event_name
 
-    def _properties(self, event: Event, dropped: list[str]) -> dict[str, Any] | Reject:
+    def _properties(self, event: Event, dropped: list[str]) -> dict[str, Any]:
         """``properties``: value and currency, and for purchases the order id and lines."""
         currency = nz.currency(event.get("currency"))
         props: dict[str, Any] = {}
         if event["type"] == "purchase":
+            props = {"order_id": event["order_id"]}
             if currency is None:
-                return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
-            props = {"value": event["value"], "currency": currency, "order_id": event["order_id"]}
+                # value and currency are optional in TikTok's SDK (PixelProperties): send the
+                # purchase without them rather than refuse it, and count the lost value.
+                dropped.append("value")
+            else:
+                props = {"value": event["value"], "currency": currency, **props}
             items = event.get("items") or ()
             if items:
                 contents = []

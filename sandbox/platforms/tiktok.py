@@ -1,7 +1,10 @@
 """TikTok Events API 2.0 stand-in: `POST /tiktok/open_api/v1.3/event/track/`.
 
 TikTok answers almost everything with HTTP 200 and a `code` in the body (0 = OK), and fails
-the whole request when any row is bad (reference §3.8, §3.10).
+the whole request when any row is bad (reference §3.8, §3.10). Written from TikTok's own
+material only: its Business API SDK makes every `user` key and `properties.value`/`currency`
+optional, and neither the SDK nor TikTok's Events API pages set a maximum event age, so the
+stand-in refuses no old event, no event without identifiers and no purchase without currency.
 """
 
 from __future__ import annotations
@@ -25,8 +28,6 @@ from sandbox.checks import (
 from sandbox.platform import Endpoint, Platform, RequestContext, json_response, next_request_id
 
 MAX_EVENTS = 1000
-MAX_AGE_S = 7 * 24 * 3600
-MAX_AGE_OFFLINE_S = 28 * 24 * 3600
 MAX_FUTURE_S = 60
 EVENT_SOURCES = frozenset({"web", "app", "offline", "crm"})
 CODE_OK = 0
@@ -41,7 +42,6 @@ _MESSAGES = {
     50002: "Service is temporarily unavailable, please retry later.",
 }
 _HASHED_USER_KEYS = ("email", "phone", "external_id")
-_CLEAR_ID_KEYS = ("ttclid", "ttp", "ip", "idfa", "idfv", "gaid")
 
 
 def tiktok_body(
@@ -80,7 +80,7 @@ class TikTokTrack(Endpoint):
         n = len(data) if type(data) is list else 0
         problem = _check_envelope(body, data)
         if problem is None:
-            problem = _check_events(data, body["event_source"], ctx.now_s)
+            problem = _check_events(data, ctx.now_s)
         if problem is not None:
             ctx.reject_request(n)
             return tiktok_body(CODE_INVALID_PARAM, problem)
@@ -131,10 +131,8 @@ def _check_envelope(body: dict[str, Any], data: Any) -> str | None:
     return None
 
 
-def _check_events(data: list[Any], source: str, now_s: float) -> str | None:
+def _check_events(data: list[Any], now_s: float) -> str | None:
     """Validate every row; the first problem fails the request."""
-    max_age = MAX_AGE_OFFLINE_S if source == "offline" else MAX_AGE_S
-    oldest = now_s - max_age
     newest = now_s + MAX_FUTURE_S
     for i, event in enumerate(data):
         where = f"data[{i}]"
@@ -145,14 +143,12 @@ def _check_events(data: list[Any], source: str, now_s: float) -> str | None:
         t: Any = event.get("event_time")
         if not is_int(t):
             return f"Invalid value for {where}.event_time: must be an integer Unix timestamp in seconds."
-        if t < oldest:
-            return f"Invalid value for {where}.event_time: older than {max_age // 86400} days."
         if t > newest:
             return f"Invalid value for {where}.event_time: in the future."
         event_id = event.get("event_id")
         if event_id is not None and not is_nonempty_str(event_id):
             return f"Invalid value for {where}.event_id: must be a non-empty string."
-        problem = _check_user(event, where, source)
+        problem = _check_user(event, where)
         if problem is None:
             problem = _check_properties(event, where)
         if problem is not None:
@@ -163,12 +159,12 @@ def _check_events(data: list[Any], source: str, now_s: float) -> str | None:
     return None
 
 
-def _check_user(event: dict[str, Any], where: str, source: str) -> str | None:
-    """email/phone/external_id hashed, ip/user_agent in clear, at least one identifier."""
+def _check_user(event: dict[str, Any], where: str) -> str | None:
+    """email/phone/external_id hashed, ip/user_agent in clear; no minimum identity (TikTok
+    documents none)."""
     user = event.get("user")
     if type(user) is not dict:
         return f"Missing required parameter: {where}.user."
-    identified = False
     for key in _HASHED_USER_KEYS:
         value = user.get(key)
         if value is None:
@@ -177,7 +173,6 @@ def _check_user(event: dict[str, Any], where: str, source: str) -> str | None:
             why = hash_problem(item)
             if why is not None:
                 return f"Invalid value for {where}.user.{key}[{j}]: must be SHA-256 hashed ({why})."
-        identified = True
     ip = user.get("ip")
     if ip is not None and not is_ip(ip):
         return f"Invalid value for {where}.user.ip: must be an unhashed IPv4/IPv6 address."
@@ -187,12 +182,6 @@ def _check_user(event: dict[str, Any], where: str, source: str) -> str | None:
     ttclid = user.get("ttclid")
     if ttclid is not None and not is_click_id(ttclid):
         return f"Invalid value for {where}.user.ttclid."
-    identified = identified or any(user.get(k) for k in _CLEAR_ID_KEYS)
-    lead = event.get("lead")
-    if source == "crm" and type(lead) is dict and lead.get("lead_id"):
-        identified = True
-    if not identified:
-        return f"Invalid value for {where}.user: at least one user identifier is required."
     return None
 
 
