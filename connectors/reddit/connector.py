@@ -1,8 +1,9 @@
 """The Reddit Conversions API v3 connector: business event -> conversion event, batch -> request.
 
-Reddit refuses a whole batch for one invalid event, so the checks Reddit makes (168 h window,
-5 min future skew, a matchable identifier, custom names, metadata allowed per tracking type) run
-in ``map_event`` and a bad event is refused alone.
+Reddit refuses a whole batch for one invalid event, so the checks Reddit documents (168 h window,
+5 min future skew, custom names, metadata allowed per tracking type) run in ``map_event`` and a
+bad event is refused alone. Reddit documents no minimum identity and no required currency, so an
+event without match keys, or a purchase without a currency, is sent and Reddit's answer decides.
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ ACTION_SOURCES = {"WEBSITE": "WEBSITE", "APP": "APP", "PHYSICAL_STORE": "PHYSICA
 # Reddit's metadata rules (reference §4.2): which tracking types accept which metadata.
 ITEM_COUNT_TYPES = frozenset({"PURCHASE", "ADD_TO_CART", "ADD_TO_WISHLIST", "CUSTOM"})
 VALUE_TYPES = frozenset({"PURCHASE", "ADD_TO_CART", "ADD_TO_WISHLIST", "LEAD", "SIGN_UP", "CUSTOM"})
-MATCHING_KEYS = frozenset({"click_id", "uuid", "email", "ip_ua", "external_id"})
 
 
 def ip_address(value: str) -> str | None:
@@ -100,15 +100,9 @@ class RedditConnector:
         click_id = event["click_ids"].get("rdt_cid")
         if click_id and click_id.strip():
             keys.insert(0, "click_id")
-        if not MATCHING_KEYS.intersection(keys):
-            return Reject(
-                "no identifier Reddit can match on (rdt_cid, _rdt_uuid, email, external_id, or IP "
-                "with user agent)",
-                code="no_identifiers",
-            )
+        # No minimum identity: every match key is optional in Reddit's v3 documentation, so an
+        # event with none is sent and Reddit's answer decides.
         metadata = self._metadata(event, event_type["tracking_type"], dropped)
-        if isinstance(metadata, Reject):
-            return metadata
         context = event["context"]
         source = ACTION_SOURCES.get(context.get("action_source") or "", "OTHER")
         page_url = context.get("page_url")
@@ -189,7 +183,7 @@ class RedditConnector:
             out["data_processing_options"] = ldu
         return out, keys, dropped
 
-    def _metadata(self, event: Event, tracking: str, dropped: list[str]) -> dict[str, Any] | Reject:
+    def _metadata(self, event: Event, tracking: str, dropped: list[str]) -> dict[str, Any]:
         """``metadata``: conversion id always; value, currency and products where Reddit allows."""
         conversion_id = event["event_id"]
         if self.settings.hash_conversion_id:
@@ -197,11 +191,11 @@ class RedditConnector:
         meta: dict[str, Any] = {"conversion_id": conversion_id}
         currency = nz.currency(event.get("currency"))
         value = event.get("value")
-        if event["type"] == "purchase" and currency is None:
-            return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
         if value is not None and tracking in VALUE_TYPES:
             if currency is None:
-                dropped.append("currency")
+                # value and currency are optional metadata for Reddit: a purchase goes without
+                # them rather than being refused, and its lost value is counted.
+                dropped.append("value" if event["type"] == "purchase" else "currency")
             else:
                 meta["currency"] = currency
                 meta["value"] = value

@@ -5,8 +5,9 @@ Written from the reference (§4): Bearer token; body `{"data": {"test_id"?, "par
 168 h old and at most 5 min in the future; one invalid event refuses the whole request and
 nothing is recorded (v3 error shape `{"error": {"code", "message", "fields": [{"field",
 "message"}]}}`). Stricter than Reddit on one point, on purpose: a raw email is refused (Reddit
-accepts it) so the sandbox catches unhashed personal data. Events with `test_id` are validated
-and recorded like any other.
+accepts it) so the sandbox catches unhashed personal data. No minimum identity and no currency
+are required (Reddit documents neither). Events with `test_id` are validated and recorded like
+any other.
 """
 
 from __future__ import annotations
@@ -163,13 +164,8 @@ def _check_event(event: Any, where: str, now_ms: int) -> None:
     click_id = event.get("click_id")
     if click_id is not None and (not is_nonempty_str(click_id) or looks_hashed(click_id)):
         raise Problem(f"{where}.click_id", "must be the raw rdt_cid value")
-    identified = bool(click_id) | _check_user(event.get("user"), f"{where}.user")
-    if not identified:
-        raise Problem(
-            f"{where}.user",
-            "at least one of click_id, uuid, email, ip_address with "
-            "user_agent, idfa/aaid or external_id is required",
-        )
+    # No minimum identity: Reddit's v3 documentation lists the match keys, none required.
+    _check_user(event.get("user"), f"{where}.user")
     _check_metadata(event.get("metadata"), f"{where}.metadata", tracking)
 
 
@@ -186,10 +182,10 @@ def _check_type(value: Any, where: str) -> str:
     return tracking
 
 
-def _check_user(user: Any, where: str) -> bool:
-    """Validate `user`; True when it carries a matchable identifier."""
+def _check_user(user: Any, where: str) -> None:
+    """Validate the `user` keys present."""
     if user is None:
-        return False
+        return
     if type(user) is not dict:
         raise Problem(where, "must be an object")
     for key in HASHED_USER_KEYS:
@@ -211,14 +207,6 @@ def _check_user(user: Any, where: str) -> bool:
         and all(is_int(screen.get(k)) and 0 < screen[k] < 32768 for k in ("width", "height"))
     ):
         raise Problem(f"{where}.screen_dimensions", "width and height must be integers in (0, 32768)")
-    return bool(
-        uuid
-        or user.get("email")
-        or user.get("external_id")
-        or user.get("idfa")
-        or user.get("aaid")
-        or (user.get("ip_address") and ua)
-    )
 
 
 def _check_ldu(value: Any, where: str) -> None:

@@ -68,11 +68,6 @@ async def test_bad_token(client: Client, headers: dict[str, str]) -> None:
         (lambda e: e["user"].update(email="alice@example.com"), "user.email", "raw"),
         (lambda e: e["user"].update(ip_address="203.0.113.7"), "user.ip_address", "hashed"),
         (lambda e: e["user"].update(user_agent=sha("ua")), "user.user_agent", "raw"),
-        (
-            lambda e: e.update(click_id=None, user={"phone_number": sha("+16505551212")}),
-            "user",
-            "at least one",
-        ),
         (lambda e: e.update(type={"tracking_type": "PAGE_VISIT"}), "metadata.value", "not accepted"),
         (lambda e: e["metadata"].update(currency="dollars"), "metadata.currency", "ISO"),
         (lambda e: e["user"].update(data_processing_options={"modes": ["X"]}), "modes", "LDU"),
@@ -99,6 +94,15 @@ async def test_ldu_and_uuid_accepted(client: Client) -> None:
     }
     status, _ = await post(client, body(event(click_id=None, user=user)))
     assert status == 200
+
+
+async def test_no_minimum_identity_or_currency(client: Client, sbx: SandboxHandle) -> None:
+    """Reddit's v3 documentation lists match keys and metadata but requires none of them."""
+    bare = event("BARE", click_id=None, user={"phone_number": sha("+16505551212")})
+    bare["metadata"] = {"conversion_id": "BARE", "item_count": 1}
+    status, data = await post(client, body(bare))
+    assert status == 200, data
+    assert sbx.state.count("reddit", "BARE") == 1
 
 
 async def test_batch_limit(client: Client) -> None:
