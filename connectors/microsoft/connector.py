@@ -8,6 +8,7 @@ reports the invalid ones by index, so one bad event does not cost its neighbours
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
@@ -35,7 +36,6 @@ from connectors.microsoft.settings import API_VERSION, Settings
 _MSCLKID = re.compile(r"[0-9a-f-]{32,36}")
 _SUFFIX = re.compile(r"-\d$")
 _NON_ALNUM = re.compile(r"[.]")
-MATCHING_KEYS = frozenset({"email", "phone", "click_id", "external_id", "anonymous_id"})
 
 
 def email_strip_dots_and_alias(value: str) -> str | None:
@@ -54,7 +54,7 @@ class MicrosoftConnector:
     slug: ClassVar[str] = "microsoft"
     api_version: ClassVar[str] = API_VERSION  # the default of settings.api_version
     limits: ClassVar[BatchLimits] = BatchLimits(max_events=1000, max_bytes=1_000_000, linger_ms=500)
-    window_days: ClassVar[float] = 7  # third-party figure; Microsoft publishes none (reference §5A)
+    window_days: ClassVar[float] = 7  # default of settings.max_event_age_days (see its description)
     settings_model: ClassVar[type[ConnectorSettings]] = Settings
     credential_kind: ClassVar[str] = "static"
 
@@ -64,7 +64,9 @@ class MicrosoftConnector:
         self._base = settings.base_url.rstrip("/")
         self._names = dict(settings.event_names)
         self._categories = dict(settings.event_categories)
-        self._window_ms = int(self.window_days * DAY_MS)
+        max_age_days = settings.max_event_age_days
+        self._max_age_days = max_age_days if max_age_days is not None else math.inf
+        self._window_ms = self._max_age_days * DAY_MS
         self._future_ms = settings.future_tolerance_s * 1000
         self._consent = {"GRANTED": "G", "DENIED": "D", "UNSPECIFIED": settings.unspecified_ad_storage}
         self._flag_on_event = settings.continue_on_validation_error_placement == "event"
@@ -91,7 +93,7 @@ class MicrosoftConnector:
             now_ms,
             window_ms=self._window_ms,
             future_ms=self._future_ms,
-            too_old=f"event older than {self.window_days:g} days",
+            too_old=f"event older than {self._max_age_days:g} days (max_event_age_days)",
             too_new="eventTime is in the future",
         )
         if refused is not None:
@@ -99,15 +101,10 @@ class MicrosoftConnector:
         event_time_ms = event["event_time"]
         # Unspecified is not a denial: it maps to the explicit unspecified_ad_storage setting.
         storage = self._consent.get(consent.get("ad_storage") or "UNSPECIFIED", self._consent["UNSPECIFIED"])
+        # No minimum identity: Microsoft's material names none, and with continueOnValidationError
+        # it refuses an invalid event alone, by index, so its answer decides.
         user_data, keys, dropped = self._user(event, storage)
-        if not MATCHING_KEYS.intersection(keys):
-            return Reject(
-                "no identifier Microsoft can match on (msclkid, email, phone, external id or anonymous id)",
-                code="no_identifiers",
-            )
         custom = self._custom_data(event, dropped)
-        if isinstance(custom, Reject):
-            return custom
         event_type = event["type"]
         payload: dict[str, Any] = {
             "eventType": "custom",
@@ -185,7 +182,7 @@ class MicrosoftConnector:
             keys.append("ip_ua")
         return out, keys, dropped
 
-    def _custom_data(self, event: Event, dropped: list[str]) -> dict[str, Any] | Reject:
+    def _custom_data(self, event: Event, dropped: list[str]) -> dict[str, Any]:
         """``customData``: revenue, currency, transaction id and lines for purchases."""
         out: dict[str, Any] = {}
         category = self._categories.get(event["type"])
@@ -195,8 +192,12 @@ class MicrosoftConnector:
         value = event.get("value")
         if event["type"] == "purchase":
             if currency is None:
-                return Reject("purchase needs a valid ISO 4217 currency", code="invalid_currency")
-            out.update(value=value, currency=currency, transactionId=event["order_id"], pageType="purchase")
+                # value and currency are optional customData fields: send the purchase without
+                # them rather than refuse it, and count the lost value.
+                dropped.append("value")
+            else:
+                out.update(value=value, currency=currency)
+            out.update(transactionId=event["order_id"], pageType="purchase")
             lines = []
             for line in event.get("items") or ():
                 entry: dict[str, Any] = {"id": line["id"], "quantity": line.get("quantity", 1)}

@@ -73,6 +73,14 @@ class Settings(ConnectorSettings):
         default=True, description="Send the 32-hex GUID without UET's '-0'/'-1' new-click suffix."
     )
     default_phone_region: str = "US"
+    max_event_age_days: float | None = Field(
+        default=7,
+        gt=0,
+        description="Refuse (outside_window) events older than this many days; null sends every "
+        "age and lets Microsoft decide. Microsoft publishes no limit for the UET Conversions API; "
+        "7 days is the figure its integrators use (docs/platforms/microsoft.md explains why a "
+        "limit is kept by default).",
+    )
     future_tolerance_s: int = Field(default=300, ge=0)
     sites: dict[str, MicrosoftSite] = Field(default_factory=dict)
 

@@ -2,10 +2,11 @@
 
 Written from the reference (§5A): Bearer token; body `{"data": [...], "dataProvider"?,
 "continueOnValidationError"?}` with at most 1,000 events (the flag is also accepted on each
-event, since sources disagree on its place). `eventTime` epoch **seconds**, not older than 7
-days nor more than 5 minutes ahead; `eventType` `pageLoad` (needs `eventSourceUrl`) or `custom`
-(needs `eventName`); `adStorageConsent` `G`/`D`; `userData.em`/`ph` 64-lowercase-hex, the other
-ids plain, `msclkid` a GUID (32-36 of `[0-9a-f-]`), at least one identifier.
+event, since sources disagree on its place). `eventTime` epoch **seconds**, of any age
+(Microsoft publishes no maximum) and not more than 5 minutes ahead; `eventType` `pageLoad`
+(needs `eventSourceUrl`) or `custom` (needs `eventName`); `adStorageConsent` `G`/`D`;
+`userData.em`/`ph` 64-lowercase-hex, the other ids plain, `msclkid` a GUID (32-36 of
+`[0-9a-f-]`); no minimum identity and no required currency (Microsoft's material names neither).
 
 With `continueOnValidationError` true the answer is HTTP 200: valid events are recorded, the
 invalid ones are listed in `error.details[]` by index. Without it any invalid event makes an HTTP
@@ -33,7 +34,6 @@ from sandbox.checks import (
 from sandbox.platform import Endpoint, Platform, RequestContext, json_response, next_request_id
 
 MAX_EVENTS = 1000
-MAX_AGE_S = 7 * 86_400
 MAX_FUTURE_S = 300
 _MSCLKID = re.compile(r"[0-9a-f-]{32,36}")
 PAGE_TYPES = frozenset({"home", "product", "category", "searchresults", "cart", "purchase", "other"})
@@ -143,8 +143,6 @@ def _check_event(event: Any, now_s: float) -> tuple[str, str] | None:
     t: Any = event.get("eventTime")
     if not is_int(t):
         return "eventTime", "eventTime is required, in Unix seconds."
-    if t < now_s - MAX_AGE_S:
-        return "eventTime", "eventTime is older than 7 days."
     if t > now_s + MAX_FUTURE_S:
         return "eventTime", "eventTime is in the future (Unix seconds expected)."
     if kind == "custom" and not is_nonempty_str(event.get("eventName")):
@@ -184,8 +182,6 @@ def _check_user(user: Any) -> tuple[str, str] | None:
     ua = user.get("clientUserAgent")
     if ua is not None and (not is_nonempty_str(ua) or looks_hashed(ua)):
         return "userData.clientUserAgent", "clientUserAgent must be the raw user agent."
-    if not any(user.get(k) for k in ("em", "ph", "msclkid", "clientIpAddress", *PLAIN_IDS)):
-        return "userData", "At least one user identifier is required."
     return None
 
 
