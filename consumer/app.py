@@ -23,6 +23,8 @@ from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DeadLetterWriter
 from consumer.kafka.source import KafkaSource, consumer_config
 from consumer.observability import metrics
+from consumer.retry.parker import RetryParker
+from consumer.retry.schedule import RetrySchedule
 from consumer.stop_signals import StopSignals
 
 log = structlog.get_logger("capi_relay.app")
@@ -74,6 +76,7 @@ class Relay:
     store: Any = None
     ingester: Any = None
     broker_health: Any = None
+    source: KafkaSource | None = None
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -126,6 +129,7 @@ def build_relay(
     kafka = settings.kafka
     producer_cfg = kafka.client_config()
     dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)
+    parker = build_parker(settings, connectors, producer_cfg)
     ledger, receipts = build_ledger_and_receipts(settings, producer_cfg)
     engine_ref: dict[str, Engine] = {}
 
@@ -151,10 +155,11 @@ def build_relay(
         consumer_config(
             kafka.bootstrap_servers, kafka.group_id, settings.consumer.commit_interval_ms, source_extra
         ),
-        list(settings.topics.events),
+        list(settings.topics.events) + ([parker.topic] if parker is not None else []),
         on_assign,
         on_revoke,
         on_lost,
+        subscribe=False,  # run_relay subscribes once the retry topic exists
     )
     engine = Engine(
         source,
@@ -172,10 +177,32 @@ def build_relay(
         stats,
         ledger=ledger,
         receipts=receipts,
+        parker=parker,
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
-    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health)
+    return Relay(engine, sender, settings, dispatchers, store, ingester, broker_health, source)
+
+
+def build_parker(
+    settings: Settings, connectors: dict[str, Connector], producer_cfg: dict[str, Any]
+) -> RetryParker | None:
+    """The retry-topic writer and its schedule (each platform's window and maximum age), or
+    None when delayed retries are off (then "not now" outcomes go to the DLQ as before)."""
+    delayed = settings.delivery.delayed_retry
+    if not delayed.enabled:
+        return None
+    schedule = RetrySchedule(
+        delays_s=tuple(delayed.delays_s),
+        jitter=delayed.jitter,
+        max_wait_s=delayed.max_wait_s,
+        window_margin_s=delayed.window_margin_s,
+        windows_days={slug: c.window_days for slug, c in connectors.items()},
+        max_age_s={
+            slug: pcfg.max_age_s for slug, pcfg in settings.platforms.items() if pcfg.max_age_s is not None
+        },
+    )
+    return RetryParker(DeadLetterWriter(producer_cfg, settings.topics.retry), schedule)
 
 
 def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
@@ -202,6 +229,11 @@ async def run_relay(
     if isinstance(install_signals, StopSignals):
         install_signals.bind(loop, engine.stop)
     await asyncio.to_thread(ensure_output_topics, relay.settings)
+    parker = relay.engine.outcomes.parker
+    if parker is not None:
+        parker.partitions = await asyncio.to_thread(ensure_retry_topic, relay.settings, parker.schedule.tiers)
+    if relay.source is not None:
+        relay.source.subscribe()  # only now: the retry topic may just have been created
     await relay.sender.start()
     server = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
@@ -266,3 +298,17 @@ def ensure_output_topics(settings: Settings) -> list[str]:
     if settings.receipts.enabled:
         topics.append(settings.topics.receipts)
     return ensure_topics(settings.kafka.client_config(), topics, create=settings.topics.create_missing)
+
+
+def ensure_retry_topic(settings: Settings, tiers: int) -> int:
+    """The retry topic exists (created with one partition per delay tier); its partition count.
+    Fewer partitions than tiers still work, but a short wait may then queue behind a long one."""
+    from consumer.kafka.topics import ensure_topics, partition_count
+
+    config = settings.kafka.client_config()
+    topic = settings.topics.retry
+    ensure_topics(config, [topic], create=settings.topics.create_missing, partitions=tiers)
+    count = partition_count(config, topic)
+    if count < tiers:
+        log.warning("retry_topic_has_fewer_partitions_than_tiers", topic=topic, partitions=count, tiers=tiers)
+    return count

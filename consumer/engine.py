@@ -16,10 +16,11 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Connector, Item, ItemOutcome, Reject
-from consumer.codec import Codec, DecodeError, RegistryUnavailableError
+from connectors.base import Connector, ItemOutcome
+from consumer.codec import Codec
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
+from consumer.intake import Intake
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.kafka.offsets import TopicPartition as TP
@@ -28,6 +29,8 @@ from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionR
 from consumer.observability import metrics
 from consumer.outcomes import OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
+from consumer.retry.gate import RetryGate
+from consumer.retry.parker import RetryParker
 
 log = structlog.get_logger("capi_relay.engine")
 
@@ -48,6 +51,7 @@ class Engine:
         stats: EngineStats | None = None,
         ledger: LedgerGuard | None = None,
         receipts: ReceiptWriter | None = None,
+        parker: RetryParker | None = None,
     ) -> None:
         self._source = source
         self._ledger = ledger
@@ -69,7 +73,22 @@ class Engine:
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self.outcomes = OutcomeRouter(self._dispatchers, dlq, self.stats, self._unit_done, ledger, receipts)
+        self.outcomes = OutcomeRouter(
+            self._dispatchers, dlq, self.stats, self._unit_done, ledger, receipts, parker
+        )
+        self._gate = RetryGate(parker.topic, source, self._may_resume) if parker is not None else None
+        self.intake = Intake(
+            codec,
+            self._connectors,
+            self._routing,
+            self.outcomes,
+            self.stats,
+            self._finish_message,
+            enricher,
+            pause=self._pause_all,
+            resume=self._resume_all,
+            enrich_retry_max_s=self.limits.enrich_retry_max_s,
+        )
         self.assigned: set[TP] = set()
         self.ready = False
 
@@ -106,6 +125,8 @@ class Engine:
         log.warning("partitions_lost", partitions=[f"{t}-{p}" for t, p in tps])
 
     def _drop(self, tps: list[TP]) -> None:
+        if self._gate is not None:
+            self._gate.forget(tps)
         for tp in tps:
             run = self._runs.pop(tp, None)
             if run is not None:
@@ -120,7 +141,7 @@ class Engine:
     def _admit(self, ref: MessageRef) -> None:
         self.in_flight += 1
         self.in_flight_bytes += ref.size
-        self._run_refs[(ref.topic, ref.partition)].add(ref)
+        self._run_refs[ref.tp].add(ref)
         self._idle.clear()
 
     def _release(self, ref: MessageRef) -> None:
@@ -137,11 +158,11 @@ class Engine:
             self._finish_message(ref)
 
     def _finish_message(self, ref: MessageRef) -> None:
-        tp = (ref.topic, ref.partition)
+        tp = ref.tp
         refs = self._run_refs.get(tp)
         if refs is not None:
             refs.discard(ref)
-        self.tracker.done(tp, ref.offset)
+        self.tracker.done(tp, ref.consumed_offset)
         self.stats.messages_finished += 1
         self._release(ref)
 
@@ -158,6 +179,8 @@ class Engine:
         for dispatcher in self._dispatchers.values():
             dispatcher.start(dispatcher.max_concurrency)  # no-op if the app already started it
         self._dlq.start()
+        if self.outcomes.parker is not None:
+            self.outcomes.parker.writer.start()
         if self._receipts is not None:
             self._receipts.start()
         last_store = time.monotonic()
@@ -177,6 +200,23 @@ class Engine:
     def stop(self) -> None:
         """Stop fetching; `run` returns at its next iteration."""
         self._stopping.set()
+        if self._gate is not None:
+            self._gate.close()
+
+    def _may_resume(self, tp: TP) -> bool:
+        """Whether a held retry partition may fetch again now that its head is due."""
+        return tp in self.assigned and not self._paused_for_backpressure and not self._stopping.is_set()
+
+    def _resumable(self) -> list[TP]:
+        held = self._gate.held if self._gate is not None else frozenset()
+        return [tp for tp in self.assigned if tp not in held]
+
+    def _pause_all(self) -> None:
+        self._source.pause(list(self.assigned))
+
+    def _resume_all(self) -> None:
+        if not self._paused_for_backpressure and not self._stopping.is_set():
+            self._source.resume(self._resumable())
 
     def _apply_backpressure(self) -> None:
         over = (
@@ -194,7 +234,7 @@ class Engine:
             self.stats.pauses += 1
         elif under and self._paused_for_backpressure:
             self._paused_for_backpressure = False
-            self._source.resume(list(self.assigned))
+            self._source.resume(self._resumable())
             metrics.PAUSED_PARTITIONS.set(0)
         metrics.IN_FLIGHT_EVENTS.set(self.in_flight)
         metrics.IN_FLIGHT_BYTES.set(self.in_flight_bytes)
@@ -207,8 +247,11 @@ class Engine:
             self._source.store_offsets(dirty)
 
     async def _ingest(self, messages: list[Any]) -> None:
-        decoded: list[tuple[MessageRef, dict[str, Any]]] = []
+        refs: list[MessageRef] = []
         tally = metrics.Tally()
+        gate = self._gate
+        held: set[TP] = set()
+        now_ms = int(time.time() * 1000)
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -216,7 +259,7 @@ class Engine:
                 continue
             tp = (msg.topic(), msg.partition())
             run = self._runs.get(tp)
-            if run is None:  # not (or no longer) ours
+            if run is None or tp in held:  # not (or no longer) ours, or held at an earlier record
                 continue
             value = msg.value()
             ref = MessageRef(
@@ -229,126 +272,53 @@ class Engine:
                 size=len(value or b"") + 64,
                 run=run,
             )
+            if gate is not None and tp[0] == gate.topic and not self._take_retry(ref, msg, now_ms, held):
+                continue
+            self.tracker.add(ref.tp, ref.consumed_offset)
+            self._admit(ref)
+            if ref.retry is not None and ref.retry.not_before_ms > now_ms:
+                ref.remaining = 1
+                self.outcomes.repark(ref)  # due by its tier, not yet by its hint
+                continue
+            refs.append(ref)
+        if refs:
+            await self.intake.process(refs, tally)
+        else:
+            tally.flush()
+
+    def _take_retry(self, ref: MessageRef, msg: Any, now_ms: int, held: set[TP]) -> bool:
+        """A retry-topic record: hold its partition if not due (False), else turn ``ref`` into
+        the waiting event's reference — original position, only the platform that failed."""
+        assert self._gate is not None
+        record = self._gate.parse(msg)
+        tp = ref.tp
+        if record is None:  # not a retry record: dead-letter it like any undecodable message
             self.tracker.add(tp, ref.offset)
             self._admit(ref)
-            event = await self._decode(ref, tally)
-            if event is not None:
-                decoded.append((ref, event))
-        tally.flush()
-        if not decoded:
-            return
-        if self._enricher is not None:
-            await self._enrich([e for _, e in decoded])
-        now_ms = int(time.time() * 1000)
-        units: list[Unit] = []
-        for ref, event in decoded:
-            enrichment = event.get("_enrichment")
-            if enrichment:
-                ref.enriched = tuple(enrichment.get("added", ()))
-            self._route(ref, event, now_ms, units, tally)
-        tally.flush()
-        await self.outcomes.submit(units)
-
-    async def _decode(self, ref: MessageRef, tally: metrics.Tally | None = None) -> dict[str, Any] | None:
-        delay = 0.5
-        while True:
-            try:
-                event = self._codec.decode(ref.topic, ref.value)
-                break
-            except DecodeError as exc:
-                metrics.DECODE_ERRORS.labels(exc.reason).inc()
-                ref.remaining = 1
-                self.outcomes.dead_letter(
-                    ref,
-                    ref.dead_letter(
-                        stage="decode",
-                        platform=DECODE_PLATFORM,
-                        outcome="rejected",
-                        reason=str(exc),
-                        exception_class="capi_relay.DecodeError",
-                        error_code=exc.reason,
-                    ),
-                )
-                return None
-            except RegistryUnavailableError as exc:
-                if tally is not None:
-                    tally.flush()  # about to wait: count what was consumed so far
-                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-        ref.event_id = event.get("event_id")
-        ref.event_type = event["type"]
-        ref.event_time_ms = event.get("event_time")
-        if tally is None:
-            metrics.EVENTS_CONSUMED.labels(ref.topic, ref.event_type).inc()
-        else:
-            tally.add(metrics.EVENTS_CONSUMED, ref.topic, event["type"])
-        return event
-
-    async def _enrich(self, events: list[dict[str, Any]]) -> None:
-        """Enrich a batch; a store outage makes the batch wait and retry (never skip)."""
-        assert self._enricher is not None
-        delay = 0.2
-        while True:
-            try:
-                await self._enricher.enrich_batch(events, int(time.time() * 1000))
-                return
-            except Exception as exc:
-                if type(exc).__name__ != "StoreUnavailable":
-                    raise
-                self.stats.enrich_retries += 1
-                metrics.ENRICH_LOOKUPS.labels("error").inc()
-                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
-                self._source.pause(list(self.assigned))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self.limits.enrich_retry_max_s)
-                if not self._paused_for_backpressure:
-                    self._source.resume(list(self.assigned))
-
-    def _route(
-        self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally
-    ) -> None:
-        platforms = self._routing.get(event["type"], ())
-        units: list[tuple[str, Item]] = []
-        rejects: list[tuple[str, Reject]] = []
-        for slug in platforms:
-            try:
-                mapped = self._connectors[slug].map_event(event, now_ms)
-            except Exception as exc:  # a connector bug must not stop the line
-                log.error("map_failed", platform=slug, event_id=ref.event_id, error=type(exc).__name__)
-                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
-            if isinstance(mapped, Reject):
-                rejects.append((slug, mapped))
-            else:
-                units.append((slug, mapped))
-        ref.remaining = len(units) + len(rejects)
-        if ref.remaining == 0:
-            self._finish_message(ref)
-            return
-        for slug, reject in rejects:
-            if reject.code == "outside_window":
-                metrics.EXPIRED_EVENTS.labels(slug).inc()
-            self.stats.count(slug, "rejected")
-            metrics.DELIVERIES.labels(slug, "rejected").inc()
+            ref.remaining = 1
             self.outcomes.dead_letter(
                 ref,
                 ref.dead_letter(
-                    stage="map",
-                    platform=slug,
+                    stage="retry",
+                    platform=DECODE_PLATFORM,
                     outcome="rejected",
-                    reason=reject.reason,
-                    exception_class="capi_relay.Reject",
-                    error_code=reject.code,
+                    reason="record on the retry topic without retry headers",
+                    error_code="not_a_retry_record",
                 ),
             )
-        add = tally.add
-        for slug, item in units:
-            add(metrics.MAPPED_EVENTS, slug)
-            for key in item.match_keys:
-                add(metrics.MATCH_KEYS, slug, key)
-            for dropped in item.dropped:
-                add(metrics.DROPPED_IDENTIFIERS, slug, dropped)
-            out.append(Unit(ref=ref, item=item, size=ref.size, platform=slug))
+            return False
+        if not self._gate.due(tp, ref.offset, record.info, now_ms):
+            held.add(tp)
+            return False
+        ref.at = (tp[0], tp[1], ref.offset)
+        ref.topic, ref.partition, ref.offset = record.origin
+        ref.headers = record.headers
+        ref.retry = record.info
+        ref.event_id, ref.event_type = record.event_id, record.event_type
+        if record.info.not_before_ms <= now_ms:
+            metrics.RETRY_REDELIVERED.labels(record.info.platform).inc()
+            metrics.RETRY_BACKLOG.labels(record.info.platform).dec()
+        return True
 
     # -- shutdown --------------------------------------------------------------------------------
 
@@ -378,5 +348,7 @@ class Engine:
             log.warning("final_commit_failed", error=str(exc))
         self._source.close()
         await self._dlq.close()
+        if self.outcomes.parker is not None:
+            await self.outcomes.parker.writer.close()
         if self._ledger is not None:
             await self._ledger.close()

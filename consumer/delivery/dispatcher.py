@@ -192,7 +192,7 @@ class PlatformDispatcher:
 
     def _expire_waiting(self, now: float) -> None:
         """While the circuit is open for an outage, units out of budget become EXHAUSTED."""
-        if self.circuit.state == 0 or self.circuit.holds_budget:
+        if self.circuit.state == 0 or (self.circuit.holds_budget and self._retry.hold_auth):
             return
         for queue in self._queues.values():
             keep: deque[Unit] = deque()

@@ -16,6 +16,8 @@ from typing import Any
 
 from confluent_kafka import KafkaError, Producer
 
+from consumer.kafka.retry_topic import RETRY_HEADERS
+
 DECODE_PLATFORM = "*"
 
 H_TOPIC = "__connect.errors.topic"
@@ -36,26 +38,29 @@ H_EVENT_ID = "capi.event_id"
 H_EVENT_TYPE = "capi.event_type"
 H_REPLAYS = "capi.replays"
 
-OUR_HEADERS = frozenset(
-    {
-        H_TOPIC,
-        H_PARTITION,
-        H_OFFSET,
-        H_STAGE,
-        H_CLASS,
-        H_MESSAGE,
-        H_PLATFORM,
-        H_OUTCOME,
-        H_REASON,
-        H_ATTEMPTS,
-        H_HTTP_STATUS,
-        H_ERROR_CODE,
-        H_FIRST_FAILURE,
-        H_LAST_FAILURE,
-        H_EVENT_ID,
-        H_EVENT_TYPE,
-        H_REPLAYS,
-    }
+OUR_HEADERS = (
+    frozenset(
+        {
+            H_TOPIC,
+            H_PARTITION,
+            H_OFFSET,
+            H_STAGE,
+            H_CLASS,
+            H_MESSAGE,
+            H_PLATFORM,
+            H_OUTCOME,
+            H_REASON,
+            H_ATTEMPTS,
+            H_HTTP_STATUS,
+            H_ERROR_CODE,
+            H_FIRST_FAILURE,
+            H_LAST_FAILURE,
+            H_EVENT_ID,
+            H_EVENT_TYPE,
+            H_REPLAYS,
+        }
+    )
+    | RETRY_HEADERS
 )
 
 
@@ -157,10 +162,12 @@ class DeadLetterWriter:
             self._producer.poll(0)
             await asyncio.sleep(0.005 if self._pending else 0.05)
 
-    async def write(self, letter: DeadLetter) -> tuple[int, int]:
+    async def write(self, letter: DeadLetter, partition: int | None = None) -> tuple[int, int]:
         """Produce one record and wait for the broker's acknowledgement, retrying failures.
         Returns the record's (partition, offset) in the dead-letter topic (receipts and
-        `trace` point at it)."""
+        `trace` point at it). ``partition`` pins it (the retry topic's delay tiers)."""
+        headers = letter.kafka_headers()
+        extra: dict[str, Any] = {} if partition is None else {"partition": partition}
         delay = 0.1
         while True:
             future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
@@ -180,8 +187,9 @@ class DeadLetterWriter:
                     self._topic,
                     value=letter.value,
                     key=letter.key,
-                    headers=letter.kafka_headers(),
+                    headers=headers,
                     on_delivery=on_delivery,
+                    **extra,
                 )
             except BufferError:
                 self._producer.poll(0.05)

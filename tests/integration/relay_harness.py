@@ -47,6 +47,10 @@ class Scenario:
         return f"{self.prefix}.dlq"
 
     @property
+    def retry(self) -> str:
+        return f"{self.prefix}.retry"
+
+    @property
     def group(self) -> str:
         return f"{self.prefix}-relay"
 
@@ -79,7 +83,12 @@ class Scenario:
         """A relay config for this scenario against the sandbox."""
         config: dict[str, Any] = {
             "kafka": {"bootstrap_servers": self.bootstrap, "group_id": self.group},
-            "topics": {"events": self.topics, "dlq": self.dlq, "click_ids": f"{self.prefix}.click-ids"},
+            "topics": {
+                "events": self.topics,
+                "dlq": self.dlq,
+                "retry": self.retry,
+                "click_ids": f"{self.prefix}.click-ids",
+            },
             "store": {"backend": "none"},
             "routing": {t: slugs for t in EVENT_TYPES},
             "platforms": sandbox_platforms(sandbox_url, slugs),

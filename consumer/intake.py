@@ -1,0 +1,190 @@
+"""The intake: consumed bytes → units for the dispatchers, one path for every driver.
+
+Decode (the Schema Registry's outages are waited out, a message's own faults go to the DLQ),
+enrich (a click-ID store outage pauses intake and retries, never skips), map per platform (a
+connector bug becomes a rejection, never a crash), then hand the units to the outcome router,
+which asks the delivery ledger before dispatching. The relay drives it with source records and
+with due records of the retry topic (those go only to the platform that failed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import structlog
+
+from connectors.base import Connector, Item, Reject
+from consumer.codec import Codec, DecodeError, RegistryUnavailableError
+from consumer.delivery.dispatcher import Unit
+from consumer.engine_stats import EngineStats
+from consumer.kafka.dlq import DECODE_PLATFORM
+from consumer.messages import EnricherLike, MessageRef
+from consumer.observability import metrics
+from consumer.outcomes import OutcomeRouter
+
+log = structlog.get_logger("capi_relay.intake")
+
+
+class Intake:
+    """Decode → enrich → map → submit, for batches of message references."""
+
+    def __init__(
+        self,
+        codec: Codec,
+        connectors: Mapping[str, Connector],
+        routing: Mapping[str, Sequence[str]],
+        outcomes: OutcomeRouter,
+        stats: EngineStats,
+        finish: Callable[[MessageRef], None],
+        enricher: EnricherLike | None = None,
+        *,
+        pause: Callable[[], None] = lambda: None,
+        resume: Callable[[], None] = lambda: None,
+        enrich_retry_max_s: float = 30.0,
+    ) -> None:
+        self._codec = codec
+        self._connectors = connectors
+        self._routing = routing
+        self._outcomes = outcomes
+        self.stats = stats
+        self._finish = finish
+        self._enricher = enricher
+        self._pause = pause
+        self._resume = resume
+        self._enrich_retry_max_s = enrich_retry_max_s
+
+    async def process(self, refs: list[MessageRef], tally: metrics.Tally) -> None:
+        """Decode, enrich, map and submit one consumed batch."""
+        decoded: list[tuple[MessageRef, dict[str, Any]]] = []
+        for ref in refs:
+            event = await self.decode(ref, tally)
+            if event is not None:
+                decoded.append((ref, event))
+        tally.flush()
+        if not decoded:
+            return
+        if self._enricher is not None:
+            await self.enrich([e for _, e in decoded])
+        now_ms = int(time.time() * 1000)
+        units: list[Unit] = []
+        for ref, event in decoded:
+            enrichment = event.get("_enrichment")
+            if enrichment:
+                ref.enriched = tuple(enrichment.get("added", ()))
+            self.route(ref, event, now_ms, units, tally)
+        tally.flush()
+        await self._outcomes.submit(units)
+
+    async def decode(self, ref: MessageRef, tally: metrics.Tally | None = None) -> dict[str, Any] | None:
+        """The event, or None after dead-lettering an undecodable message."""
+        delay = 0.5
+        while True:
+            try:
+                event = self._codec.decode(ref.topic, ref.value)
+                break
+            except DecodeError as exc:
+                metrics.DECODE_ERRORS.labels(exc.reason).inc()
+                ref.remaining = 1
+                self._outcomes.dead_letter(
+                    ref,
+                    ref.dead_letter(
+                        stage="decode",
+                        platform=DECODE_PLATFORM,
+                        outcome="rejected",
+                        reason=str(exc),
+                        exception_class="capi_relay.DecodeError",
+                        error_code=exc.reason,
+                    ),
+                )
+                return None
+            except RegistryUnavailableError as exc:
+                if tally is not None:
+                    tally.flush()  # about to wait: count what was consumed so far
+                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        ref.event_id = event.get("event_id")
+        ref.event_type = event["type"]
+        ref.event_time_ms = event.get("event_time")
+        if tally is None:
+            metrics.EVENTS_CONSUMED.labels(ref.topic, ref.event_type).inc()
+        else:
+            tally.add(metrics.EVENTS_CONSUMED, ref.topic, event["type"])
+        return event
+
+    async def enrich(self, events: list[dict[str, Any]]) -> None:
+        """Enrich a batch; a store outage makes the batch wait and retry (never skip)."""
+        assert self._enricher is not None
+        delay = 0.2
+        while True:
+            try:
+                await self._enricher.enrich_batch(events, int(time.time() * 1000))
+                return
+            except Exception as exc:
+                if type(exc).__name__ != "StoreUnavailable":
+                    raise
+                self.stats.enrich_retries += 1
+                metrics.ENRICH_LOOKUPS.labels("error").inc()
+                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
+                self._pause()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._enrich_retry_max_s)
+                self._resume()
+
+    def route(
+        self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally
+    ) -> None:
+        """Map the event for each platform it goes to (only the waiting platform for a retry
+        record); rejections are dead-lettered, the rest appended to ``out``."""
+        platforms = (ref.retry.platform,) if ref.retry is not None else self._routing.get(event["type"], ())
+        units: list[tuple[str, Item]] = []
+        rejects: list[tuple[str, Reject]] = []
+        for slug in platforms:
+            connector = self._connectors.get(slug)
+            if connector is None:  # a retry record for a platform this relay no longer serves
+                rejects.append((slug, Reject(f"platform {slug} is not configured", code="not_routed")))
+                continue
+            try:
+                mapped = connector.map_event(event, now_ms)
+            except Exception as exc:  # a connector bug must not stop the line
+                log.error("map_failed", platform=slug, event_id=ref.event_id, error=type(exc).__name__)
+                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
+            if isinstance(mapped, Reject):
+                rejects.append((slug, mapped))
+            else:
+                units.append((slug, mapped))
+        ref.remaining = len(units) + len(rejects)
+        if ref.remaining == 0:
+            self._finish(ref)
+            return
+        for slug, reject in rejects:
+            # a waiting event that left the platform's window while it waited has expired
+            expired = reject.code == "outside_window" and ref.retry is not None
+            if reject.code == "outside_window":
+                metrics.EXPIRED_EVENTS.labels(slug).inc()
+            outcome = "expired" if expired else "rejected"
+            self.stats.count(slug, outcome)
+            metrics.DELIVERIES.labels(slug, outcome).inc()
+            self._outcomes.dead_letter(
+                ref,
+                ref.dead_letter(
+                    stage="map",
+                    platform=slug,
+                    outcome=outcome,
+                    reason=reject.reason,
+                    exception_class="capi_relay.Reject",
+                    error_code=reject.code,
+                    **self._outcomes.retry_context(ref),
+                ),
+            )
+        add = tally.add
+        for slug, item in units:
+            add(metrics.MAPPED_EVENTS, slug)
+            for key in item.match_keys:
+                add(metrics.MATCH_KEYS, slug, key)
+            for dropped in item.dropped:
+                add(metrics.DROPPED_IDENTIFIERS, slug, dropped)
+            out.append(Unit(ref=ref, item=item, size=ref.size, platform=slug))
