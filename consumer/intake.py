@@ -24,6 +24,7 @@ from consumer.kafka.dlq import DECODE_PLATFORM
 from consumer.messages import EnricherLike, MessageRef
 from consumer.observability import metrics
 from consumer.outcomes import OutcomeRouter
+from consumer.storage import StoreUnavailable
 
 log = structlog.get_logger("capi_relay.intake")
 
@@ -123,9 +124,7 @@ class Intake:
             try:
                 await self._enricher.enrich_batch(events, int(time.time() * 1000))
                 return
-            except Exception as exc:
-                if type(exc).__name__ != "StoreUnavailable":
-                    raise
+            except StoreUnavailable as exc:
                 self.stats.enrich_retries += 1
                 metrics.ENRICH_LOOKUPS.labels("error").inc()
                 log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)

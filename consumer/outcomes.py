@@ -49,10 +49,18 @@ class OutcomeRouter:
         self._ledger = ledger
         self._receipts = receipts
         self._background: set[asyncio.Task[Any]] = set()
+        # (platform, event id) -> the message whose unit is in delivery, with a retry topic: a
+        # crash between parking a unit and committing its source leaves two copies (the source
+        # message and the retry record, or two retry records) that may be in delivery at once;
+        # the ledger is asked when a unit is submitted, before either copy was accepted, so
+        # only this map keeps the second copy from being sent too.
+        self._in_delivery: dict[tuple[str, str], MessageRef] = {}
 
     def on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
         ref: MessageRef = unit.ref
         slug = unit.platform
+        if self.parker is not None:
+            self._in_delivery.pop((slug, unit.item.event_id), None)
         if self.parker is not None and terminal in LATER:
             self.hold(unit, outcome, terminal)
             return
@@ -212,8 +220,20 @@ class OutcomeRouter:
         for unit in units:
             if accepted and unit.item.event_id in accepted.get(unit.platform, ()):
                 self._ledger_skip(unit)
+            elif self.parker is not None and self._copy_in_delivery(unit):
+                metrics.RETRY_COPIES.labels(unit.platform).inc()
+                self._done(unit.ref)  # its twin in delivery decides (delivered, parked or DLQ)
             else:
                 self._dispatchers[unit.platform].submit(unit)
+
+    def _copy_in_delivery(self, unit: Unit) -> bool:
+        """True if another copy of this (event, platform) is being delivered; else note this one."""
+        key = (unit.platform, unit.item.event_id)
+        twin = self._in_delivery.get(key)
+        if twin is not None and twin is not unit.ref and twin.alive:
+            return True
+        self._in_delivery[key] = unit.ref
+        return False
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -191,3 +191,9 @@ RETRY_NEXT_DEADLINE = Gauge(
     "Earliest window end (after it: dead-lettered as expired) among the waiting heads",
     ["platform"],
 )
+RETRY_COPIES = Counter(
+    "capi_retry_copies_skipped_total",
+    "Units not sent because another copy of the same (event, platform) was in delivery (a crash"
+    " between parking a unit and committing its source leaves two copies)",
+    ["platform"],
+)
