@@ -29,6 +29,73 @@ from consumer.storage import StoreUnavailable
 log = structlog.get_logger("capi_relay.intake")
 
 
+def _never() -> bool:
+    return False
+
+
+async def decode_waiting(
+    codec: Codec,
+    topic: str,
+    value: bytes | None,
+    *,
+    stopped: Callable[[], bool] = _never,
+    before_wait: Callable[[], None] | None = None,
+) -> dict[str, Any] | None:
+    """Decode one message; a Schema Registry outage is not the message's fault, so it waits
+    and retries (backing off to 30 s). Raises `DecodeError` for the message's own faults;
+    None only if ``stopped`` said so while waiting. Used by the relay and by `dlq replay`."""
+    delay = 0.5
+    while True:
+        try:
+            return codec.decode(topic, value)
+        except RegistryUnavailableError as exc:
+            if stopped():
+                return None
+            if before_wait is not None:
+                before_wait()
+            log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+async def enrich_waiting(
+    enricher: EnricherLike,
+    events: list[dict[str, Any]],
+    *,
+    max_delay_s: float = 30.0,
+    stopped: Callable[[], bool] = _never,
+    on_outage: Callable[[], None] | None = None,
+    after_wait: Callable[[], None] | None = None,
+) -> bool:
+    """Enrich a batch; a click-ID store outage makes it wait and retry (never skip, never send
+    without the click IDs it should have had). False only if ``stopped`` said so meanwhile."""
+    delay = 0.2
+    while True:
+        try:
+            await enricher.enrich_batch(events, int(time.time() * 1000))
+            return True
+        except StoreUnavailable as exc:
+            if stopped():
+                return False
+            metrics.ENRICH_LOOKUPS.labels("error").inc()
+            log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
+            if on_outage is not None:
+                on_outage()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay_s)
+            if after_wait is not None:
+                after_wait()
+
+
+def map_guarded(connector: Connector, event: dict[str, Any], now_ms: int, slug: str) -> Item | Reject:
+    """The connector's mapping; a connector bug becomes a rejection, never a crash."""
+    try:
+        return connector.map_event(event, now_ms)
+    except Exception as exc:  # a connector bug must not stop the line
+        log.error("map_failed", platform=slug, event_id=event.get("event_id"), error=type(exc).__name__)
+        return Reject(f"connector error {type(exc).__name__}", code="connector_error")
+
+
 class Intake:
     """Decode → enrich → map → submit, for batches of message references."""
 
@@ -81,32 +148,26 @@ class Intake:
 
     async def decode(self, ref: MessageRef, tally: metrics.Tally | None = None) -> dict[str, Any] | None:
         """The event, or None after dead-lettering an undecodable message."""
-        delay = 0.5
-        while True:
-            try:
-                event = self._codec.decode(ref.topic, ref.value)
-                break
-            except DecodeError as exc:
-                metrics.DECODE_ERRORS.labels(exc.reason).inc()
-                ref.remaining = 1
-                self._outcomes.dead_letter(
-                    ref,
-                    ref.dead_letter(
-                        stage="decode",
-                        platform=DECODE_PLATFORM,
-                        outcome="rejected",
-                        reason=str(exc),
-                        exception_class="capi_relay.DecodeError",
-                        error_code=exc.reason,
-                    ),
-                )
-                return None
-            except RegistryUnavailableError as exc:
-                if tally is not None:
-                    tally.flush()  # about to wait: count what was consumed so far
-                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        try:
+            event = await decode_waiting(
+                self._codec, ref.topic, ref.value, before_wait=tally.flush if tally is not None else None
+            )
+        except DecodeError as exc:
+            metrics.DECODE_ERRORS.labels(exc.reason).inc()
+            ref.remaining = 1
+            self._outcomes.dead_letter(
+                ref,
+                ref.dead_letter(
+                    stage="decode",
+                    platform=DECODE_PLATFORM,
+                    outcome="rejected",
+                    reason=str(exc),
+                    exception_class="capi_relay.DecodeError",
+                    error_code=exc.reason,
+                ),
+            )
+            return None
+        assert event is not None  # the relay's intake is never told to stop waiting
         ref.event_id = event.get("event_id")
         ref.event_type = event["type"]
         ref.event_time_ms = event.get("event_time")
@@ -117,21 +178,20 @@ class Intake:
         return event
 
     async def enrich(self, events: list[dict[str, Any]]) -> None:
-        """Enrich a batch; a store outage makes the batch wait and retry (never skip)."""
+        """Enrich a batch, pausing intake while the click-ID store is down."""
         assert self._enricher is not None
-        delay = 0.2
-        while True:
-            try:
-                await self._enricher.enrich_batch(events, int(time.time() * 1000))
-                return
-            except StoreUnavailable as exc:
-                self.stats.enrich_retries += 1
-                metrics.ENRICH_LOOKUPS.labels("error").inc()
-                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
-                self._pause()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._enrich_retry_max_s)
-                self._resume()
+
+        def outage() -> None:
+            self.stats.enrich_retries += 1
+            self._pause()
+
+        await enrich_waiting(
+            self._enricher,
+            events,
+            max_delay_s=self._enrich_retry_max_s,
+            on_outage=outage,
+            after_wait=self._resume,
+        )
 
     def route(
         self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally
@@ -146,11 +206,7 @@ class Intake:
             if connector is None:  # a retry record for a platform this relay no longer serves
                 rejects.append((slug, Reject(f"platform {slug} is not configured", code="not_routed")))
                 continue
-            try:
-                mapped = connector.map_event(event, now_ms)
-            except Exception as exc:  # a connector bug must not stop the line
-                log.error("map_failed", platform=slug, event_id=ref.event_id, error=type(exc).__name__)
-                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
+            mapped = map_guarded(connector, event, now_ms, slug)
             if isinstance(mapped, Reject):
                 rejects.append((slug, mapped))
             else:
