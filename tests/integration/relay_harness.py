@@ -60,9 +60,9 @@ class Scenario:
         for future in admin.create_topics(specs).values():
             future.result(timeout=30)
 
-    def produce(self, count: int, *, poison_every: int = 0, seed: int = 1) -> None:
+    def produce(self, count: int, *, poison_every: int = 0, seed: int = 1, fresh: bool = False) -> None:
         """Produce ``count`` good events (plain Avro), plus one undecodable message after every
-        ``poison_every`` good ones."""
+        ``poison_every`` good ones; ``fresh`` dates every event now (not up to an hour ago)."""
         codec = Codec(None, self.topics)
         topic_for = {t: name for name, t in self.topics.items()}
         producer = Producer(
@@ -71,6 +71,8 @@ class Scenario:
         now = int(time.time() * 1000)
         for i, event in enumerate(SampleGenerator(seed=seed).events(count, now)):
             self.produced[event["event_id"]] = event["type"]
+            if fresh:
+                event["event_time"] = now
             _produce(producer, topic_for[event["type"]], event["event_id"].encode(), codec.encode(event))
             if poison_every and (i + 1) % poison_every == 0:
                 _produce(

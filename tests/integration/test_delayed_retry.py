@@ -7,18 +7,21 @@ dead-lettered as expired, once. Delays are scaled down by configuration (``delay
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from confluent_kafka import Consumer, TopicPartition
 
 from consumer.app import build_relay, run_relay
 from consumer.config import load_settings
 from consumer.delivery.credentials_api import StaticCredentials
 from consumer.demo_settings import sandbox_credentials
+from consumer.dlq_ops.cli import standalone
 from consumer.kafka.dlq import H_EVENT_ID, H_OUTCOME, H_PLATFORM
 from sandbox.testing import running_sandbox, sandbox_process
 from tests.integration.relay_harness import RelayProcess, Scenario, verify, wait_until
@@ -79,7 +82,9 @@ async def test_outage_three_times_the_budget_ends_delivered_without_stalling(kaf
     assert seen["source"] < down_until, "the source partitions stalled behind tiktok's outage"
 
 
-async def test_google_too_recent_event_is_delivered_after_its_hint(kafka_bootstrap: str) -> None:
+async def test_google_too_recent_event_is_delivered_after_its_hint(
+    kafka_bootstrap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Google answers TOO_RECENT_EVENT ("retry after 6 hours"); the hint is longer than any
     in-process budget, so the event waits on the retry topic — capped to 4 s by
     ``max_wait_s`` — and is delivered then; the receipts say it waited."""
@@ -108,6 +113,17 @@ async def test_google_too_recent_event_is_delivered_after_its_hint(kafka_bootstr
     assert by_outcome[("delivered", None)] == n
     waiting = next(r for _, _, r in read_all(kafka_bootstrap, receipts) if r["outcome"] == "retry_later")
     assert waiting["retry"]["attempt"] == 1 and waiting["retry"]["not_before_ms"] > waiting["receipt_time_ms"]
+    # the retry topic reads like a dead-letter topic
+    (tmp_path / "relay.yaml").write_text(yaml.safe_dump(config))
+    capsys.readouterr()
+    assert (
+        standalone(
+            ["dlq", "inspect", "-c", str(tmp_path / "relay.yaml"), "--topic", scenario.retry, "--json"]
+        )
+        == 0
+    )
+    inspected = json.loads(capsys.readouterr().out)
+    assert inspected["total"] >= n and set(inspected["by_platform"]) == {"google"}
 
 
 async def test_event_leaving_its_window_while_waiting_is_dead_lettered_expired_once(
@@ -118,17 +134,19 @@ async def test_event_leaving_its_window_while_waiting_is_dead_lettered_expired_o
     n = 40
     scenario = Scenario(kafka_bootstrap, partitions=1)
     scenario.create_topics()
-    scenario.produce(n, seed=63)
+    scenario.produce(n, seed=63, fresh=True)
     platforms = ["meta", "tiktok"]
     async with running_sandbox(faults={"tiktok": {"outage": {"status": 503}}}) as sandbox:
         config = scenario.config(sandbox.base_url, platforms, delivery=_delivery())
         config["platforms"]["tiktok"]["max_age_s"] = 8
+        started = time.time()
         await _run(
             load_settings(**config),
             platforms,
             lambda e: e.stats.outcomes["tiktok"]["expired"] >= n and len(_accepted(sandbox, "meta")) == n,
         )
         assert sandbox.state.stats()["tiktok"]["accepted_events"] == 0
+    assert time.time() - started >= 4, "expired before it ever waited"
     records = scenario.dlq_records()
     assert {(r[H_PLATFORM], r[H_OUTCOME]) for r in records} == {("tiktok", "expired")}
     assert Counter(r[H_EVENT_ID] for r in records) == dict.fromkeys(scenario.produced, 1)
@@ -217,3 +235,34 @@ def test_kill_minus_nine_while_retries_wait_and_while_redelivered(
     assert sum(verdict.dead_lettered.values()) == 0
     assert 0 < redelivered_at_kill < n
     assert verdict.duplicates <= 2 * 100 + 50
+
+
+async def test_a_lasting_auth_hold_waits_on_the_retry_topic_not_in_memory(kafka_bootstrap: str) -> None:
+    """TikTok refuses the token for good: its events leave memory for the retry topic after
+    the in-process budget (the source commits, Meta is served) and — the token never being
+    fixed here — end as ``expired`` at their ``max_age_s``, never as ``auth`` dead letters."""
+    n = 30
+    scenario = Scenario(kafka_bootstrap, partitions=1)
+    scenario.create_topics()
+    scenario.produce(n, seed=65, fresh=True)
+    platforms = ["meta", "tiktok"]
+    async with running_sandbox() as sandbox:
+        config = scenario.config(sandbox.base_url, platforms, delivery=_delivery())
+        config["platforms"]["tiktok"]["max_age_s"] = 6
+        tokens, extra = sandbox_credentials(platforms)
+        tokens["tiktok"] = "not-the-token"
+        relay = build_relay(load_settings(**config), credentials=StaticCredentials(tokens, extra=extra))
+        committed: list[bool] = []
+
+        async def done(engine: Any) -> bool:
+            if not committed and await asyncio.to_thread(scenario.fully_committed):
+                committed.append(engine.stats.outcomes["tiktok"]["expired"] == 0)
+            return engine.stats.outcomes["tiktok"]["expired"] >= n
+
+        await asyncio.wait_for(run_relay(relay, stop_when=done, install_signals=False), timeout=60)
+        assert len(_accepted(sandbox, "meta")) == n
+    assert committed == [True], "the source waited for tiktok's auth hold"
+    assert relay.engine.stats.outcomes["tiktok"]["retry_later"] >= n
+    records = scenario.dlq_records()
+    assert {(r[H_PLATFORM], r[H_OUTCOME]) for r in records} == {("tiktok", "expired")}
+    assert len(records) == n
