@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
@@ -28,11 +28,19 @@ from consumer.observability import metrics
 log = structlog.get_logger("capi_relay.delivery")
 
 
+class UnitRef(Protocol):
+    """What the dispatcher needs of a message reference (the relay's `MessageRef`, the
+    replay's `Job`): whether its work still counts."""
+
+    @property
+    def alive(self) -> bool: ...
+
+
 @dataclass(slots=True)
 class Unit:
     """One (message, platform) pair on its way to a terminal outcome."""
 
-    ref: Any  # the engine's message reference (opaque here)
+    ref: Any  # the driver's message reference (a `UnitRef`; its driver reads the rest)
     item: Item
     size: int
     platform: str = ""
@@ -46,7 +54,8 @@ class Unit:
 
     def alive(self) -> bool:
         """False once the message's partition was revoked (the work is dropped, not finished)."""
-        return bool(getattr(self.ref, "alive", True))
+        ref: UnitRef = self.ref
+        return ref.alive
 
 
 # Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth", outcome)
