@@ -204,17 +204,25 @@ def test_kill_minus_nine_while_retries_wait_and_while_redelivered(
         waiting: list[int] = []
         for round_no in range(2):  # killed while retry records wait
             relay = RelayProcess(config, tmp_path, f"waiting{round_no}")
-            before = _retry_records(scenario)
-            assert wait_until(lambda b=before: _retry_records(scenario) > b + 100, timeout=30, interval=0.2)
-            time.sleep(0.5)
-            relay.kill()
+            try:
+                before = _retry_records(scenario)
+                assert wait_until(
+                    lambda b=before: _retry_records(scenario) > b + 100, timeout=30, interval=0.2
+                )
+                time.sleep(0.5)
+                relay.kill()
+            finally:
+                relay.stop_quietly()
             waiting.append(_retry_records(scenario))
         sandbox.set_faults("tiktok", outage=None, latency_ms=100)  # back, and slow enough to kill
         relay = RelayProcess(config, tmp_path, "redelivering")  # killed while redelivering
-        assert wait_until(
-            lambda: sandbox.stats()["tiktok"]["accepted_events"] >= 300, timeout=30, interval=0.05
-        )
-        relay.kill()
+        try:
+            assert wait_until(
+                lambda: sandbox.stats()["tiktok"]["accepted_events"] >= 300, timeout=30, interval=0.05
+            )
+            relay.kill()
+        finally:
+            relay.stop_quietly()
         redelivered_at_kill = sandbox.stats()["tiktok"]["accepted_events"]
         final = RelayProcess(config, tmp_path, "final")
         try:
