@@ -9,13 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from pydantic import ValidationError
 
 from connectors.base import Connector
-from connectors.contract_checks import contract_checked
-from connectors.registry import connector_class
+from consumer.builders import build_connectors, build_credentials, registry_client
 from consumer.codec import Codec
-from consumer.config import ConfigError, PlatformConfig, Settings
+from consumer.config import Settings
 from consumer.control.runtime import ControlRuntime, control_from_settings, start_control
 from consumer.control.state import PlatformControl
 from consumer.delivery.credentials_api import CredentialsSource
@@ -28,49 +26,11 @@ from consumer.kafka.dlq import DeadLetterWriter
 from consumer.kafka.source import KafkaSource, consumer_config
 from consumer.observability import metrics
 from consumer.observability.liveness import WedgeDetector
-from consumer.registry import build_client as build_registry_client
+from consumer.retry.parker import RetryParker
+from consumer.retry.schedule import RetrySchedule
 from consumer.stop_signals import StopSignals
 
 log = structlog.get_logger("capi_relay.app")
-
-
-def build_connectors(settings: Settings) -> dict[str, Connector]:
-    """Instantiate each routed, enabled platform with its validated settings."""
-    out: dict[str, Connector] = {}
-    for slug in settings.routed_platforms():
-        cls = contract_checked(connector_class(slug))  # value/currency refused once for all
-        pcfg = settings.platforms.get(slug, PlatformConfig())
-        platform_settings = dict(pcfg.settings)
-        if "default_phone_region" in cls.settings_model.model_fields:
-            platform_settings.setdefault("default_phone_region", settings.default_phone_region)
-        try:
-            out[slug] = cls(cls.settings_model.model_validate(platform_settings))
-        except ValidationError as exc:  # one line naming the key, like load_settings
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in ('platforms', slug, 'settings', *err['loc']))}: {err['msg']}"
-                for err in exc.errors()
-            )
-            raise ConfigError(f"invalid configuration: {problems}") from None
-    return out
-
-
-def build_credentials(settings: Settings) -> CredentialsSource:
-    """The credentials provider for every routed platform: static tokens from the environment
-    variables the config names (``token_env``), or OAuth refresh (``oauth``), plus extra
-    headers such as Google's developer token (``extra_env``). Invalid blocks fail at start."""
-    from consumer.delivery.credentials import CredentialsProvider, CredentialsSettings
-
-    blocks = {
-        slug: CredentialsSettings.model_validate(settings.platforms.get(slug, PlatformConfig()).credentials)
-        for slug in settings.routed_platforms()
-    }
-    return CredentialsProvider(blocks)
-
-
-def registry_client(settings: Settings) -> Any:
-    """A Schema Registry client when a URL is configured (``mock://`` works for tests), with
-    the basic auth and TLS settings of ``schema_registry``."""
-    return build_registry_client(settings.schema_registry)
 
 
 @dataclass
@@ -84,10 +44,11 @@ class Relay:
     store: Any = None
     ingester: Any = None
     broker_health: Any = None
-    outputs: tuple[Any, ...] = ()  # the acknowledged writers (DLQ, receipts) to size at start
+    outputs: tuple[Any, ...] = ()  # the acknowledged writers (DLQ, receipts, retry) to size at start
     control: PlatformControl | None = None
     observability: Any = None  # the started ObservabilityServer (its bound port), while running
     control_runtime: Any = None  # the control topic follower and admin endpoint, while running
+    source: KafkaSource | None = None
 
     def retries(self) -> dict[str, int]:
         """Retries scheduled per platform so far."""
@@ -140,6 +101,7 @@ def build_relay(
     kafka = settings.kafka
     producer_cfg = kafka.client_config()
     dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)
+    parker = build_parker(settings, connectors, producer_cfg)
     ledger, receipts = build_ledger_and_receipts(settings, producer_cfg)
     engine_ref: dict[str, Engine] = {}
 
@@ -165,10 +127,11 @@ def build_relay(
         consumer_config(
             kafka.bootstrap_servers, kafka.group_id, settings.consumer.commit_interval_ms, source_extra
         ),
-        list(settings.topics.events),
+        list(settings.topics.events) + ([parker.topic] if parker is not None else []),
         on_assign,
         on_revoke,
         on_lost,
+        subscribe=False,  # run_relay subscribes once the retry topic exists
     )
     engine = Engine(
         source,
@@ -186,17 +149,39 @@ def build_relay(
         stats,
         ledger=ledger,
         receipts=receipts,
+        parker=parker,
     )
     engine_ref["engine"] = engine
     holder["engine"] = engine
-    outputs = tuple(w for w in (dlq, receipts) if w is not None)
+    outputs = tuple(w for w in (dlq, receipts, parker.writer if parker else None) if w is not None)
     control = control_from_settings(settings)
     for dispatcher in dispatchers.values():
         dispatcher.control = control  # a paused platform's units are held (consumer/control)
     return Relay(
         engine, sender, settings, dispatchers, store, ingester, broker_health,
-        outputs=outputs, control=control,
+        outputs=outputs, control=control, source=source,
     )
+
+
+def build_parker(
+    settings: Settings, connectors: dict[str, Connector], producer_cfg: dict[str, Any]
+) -> RetryParker | None:
+    """The retry-topic writer and its schedule (each platform's window and maximum age), or
+    None when delayed retries are off (then "not now" outcomes go to the DLQ as before)."""
+    delayed = settings.delivery.delayed_retry
+    if not delayed.enabled:
+        return None
+    schedule = RetrySchedule(
+        delays_s=tuple(delayed.delays_s),
+        jitter=delayed.jitter,
+        max_wait_s=delayed.max_wait_s,
+        window_margin_s=delayed.window_margin_s,
+        windows_days={slug: c.window_days for slug, c in connectors.items()},
+        max_age_s={
+            slug: pcfg.max_age_s for slug, pcfg in settings.platforms.items() if pcfg.max_age_s is not None
+        },
+    )
+    return RetryParker(DeadLetterWriter(producer_cfg, settings.topics.retry, "retry"), schedule)
 
 
 def build_ledger_and_receipts(settings: Settings, producer_cfg: dict[str, Any]) -> tuple[Any, Any]:
@@ -223,6 +208,9 @@ async def run_relay(
     if isinstance(install_signals, StopSignals):
         install_signals.bind(loop, engine.stop)
     await asyncio.to_thread(ensure_output_topics, relay.settings)
+    parker = relay.engine.outcomes.parker
+    if parker is not None:
+        parker.partitions = await asyncio.to_thread(ensure_retry_topic, relay.settings, parker.schedule.tiers)
     for writer in relay.outputs:  # size each producer to its topic's max.message.bytes
         await asyncio.to_thread(writer.prepare)
     control: ControlRuntime | None = None
@@ -230,6 +218,8 @@ async def run_relay(
         control = relay.control_runtime = await start_control(
             relay.settings, relay.control, relay.dispatchers
         )
+    if relay.source is not None:
+        relay.source.subscribe()  # only now: the retry topic may just have been created
     await relay.sender.start()
     server = relay.observability = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
@@ -321,3 +311,17 @@ def ensure_output_topics(settings: Settings) -> list[str]:
     if settings.receipts.enabled:
         topics.append(settings.topics.receipts)
     return ensure_topics(settings.kafka.client_config(), topics, create=settings.topics.create_missing)
+
+
+def ensure_retry_topic(settings: Settings, tiers: int) -> int:
+    """The retry topic exists (created with one partition per delay tier); its partition count.
+    Fewer partitions than tiers still work, but a short wait may then queue behind a long one."""
+    from consumer.kafka.topics import ensure_topics, partition_count
+
+    config = settings.kafka.client_config()
+    topic = settings.topics.retry
+    ensure_topics(config, [topic], create=settings.topics.create_missing, partitions=tiers)
+    count = partition_count(config, topic)
+    if count < tiers:
+        log.warning("retry_topic_has_fewer_partitions_than_tiers", topic=topic, partitions=count, tiers=tiers)
+    return count

@@ -47,7 +47,8 @@ class TopicSettings(_Strict):
     click_ids: str = "identity.click-ids"
     receipts: str = "capi.receipts"
     control: str = "capi.control"  # compacted: pause decisions shared by replicas (consumer/control)
-    create_missing: bool = True  # create missing DLQ/receipts topics at start (broker defaults)
+    retry: str = "capi.retry"  # delayed retries (one partition per delay tier)
+    create_missing: bool = True  # create missing DLQ/receipts/retry/control topics at start
 
     @field_validator("events")
     @classmethod
@@ -131,6 +132,29 @@ class RetrySettings(_Strict):
     budget_s: float = Field(900.0, gt=0)
 
 
+class DelayedRetrySettings(_Strict):
+    """After the in-process attempts: park the unit on the retry topic and try again later, along
+    ``delays_s`` (then its last value again) with up to ``jitter`` added, a platform's hint
+    honoured at any length, until the next attempt would fall after the platform's window minus
+    ``window_margin_s`` (or its ``max_age_s``) — only then is it dead-lettered as expired.
+    ``max_wait_s`` caps every single wait, hints included (to scale a test down; leave unset)."""
+
+    enabled: bool = True
+    delays_s: list[float] = Field(
+        default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 21600.0], min_length=1
+    )
+    jitter: float = Field(0.1, ge=0, le=1)
+    max_wait_s: float | None = Field(None, gt=0)
+    window_margin_s: float = Field(3600.0, ge=0)
+
+    @field_validator("delays_s")
+    @classmethod
+    def _ascending(cls, value: list[float]) -> list[float]:
+        if any(d <= 0 for d in value) or value != sorted(value):
+            raise ValueError("delays must be positive and ascending")
+        return value
+
+
 class CircuitSettings(_Strict):
     """When a platform is considered down, and how often it is probed while down."""
 
@@ -149,6 +173,7 @@ class PlatformConfig(_Strict):
     linger_ms: int | None = Field(None, ge=0)
     max_connections: int = Field(8, ge=1)
     timeout_s: float = Field(10.0, gt=0)
+    max_age_s: float | None = Field(None, gt=0)  # give up (DLQ expired) earlier than the window
 
 
 class DeliverySettings(_Strict):
@@ -157,6 +182,7 @@ class DeliverySettings(_Strict):
     max_in_flight_events: int = Field(20_000, ge=1)
     max_in_flight_bytes: int = Field(64 * 1024 * 1024, ge=1024)
     retry: RetrySettings = Field(default_factory=RetrySettings)
+    delayed_retry: DelayedRetrySettings = Field(default_factory=DelayedRetrySettings)
     circuit: CircuitSettings = Field(default_factory=CircuitSettings)
 
 

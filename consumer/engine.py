@@ -16,11 +16,11 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Connector, Item, ItemOutcome, Reject
-from consumer.codec import Codec, DecodeError, RegistryUnavailableError
+from connectors.base import Connector, ItemOutcome
+from consumer.codec import Codec
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
-from consumer.enrich.retrying import enrich_retrying
+from consumer.intake import Intake
 from consumer.kafka.acked_producer import STALL_PAUSE_S, output_stalled
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
@@ -28,11 +28,11 @@ from consumer.kafka.offsets import TopicPartition as TP
 from consumer.ledger.guard import LedgerGuard
 from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionRun, Source
 from consumer.observability import metrics
-from consumer.observability.faults import FAULTS
 from consumer.observability.kafka_health import log_consume_error
 from consumer.outcomes import OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
-from consumer.waits import sleep_or_stop
+from consumer.retry.gate import RetryGate
+from consumer.retry.parker import RetryParker
 
 log = structlog.get_logger("capi_relay.engine")
 
@@ -53,6 +53,7 @@ class Engine:
         stats: EngineStats | None = None,
         ledger: LedgerGuard | None = None,
         receipts: ReceiptWriter | None = None,
+        parker: RetryParker | None = None,
     ) -> None:
         self._source = source
         self._ledger = ledger
@@ -74,7 +75,24 @@ class Engine:
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
-        self.outcomes = OutcomeRouter(self._dispatchers, dlq, self.stats, self._unit_done, ledger, receipts)
+        self.outcomes = OutcomeRouter(
+            self._dispatchers, dlq, self.stats, self._unit_done, ledger, receipts, parker
+        )
+        self._gate = RetryGate(parker.topic, source, self._may_resume) if parker is not None else None
+        self.intake = Intake(
+            codec,
+            self._connectors,
+            self._routing,
+            self.outcomes,
+            self.stats,
+            self._finish_message,
+            enricher,
+            pause=self._pause_all,
+            resume=self._resume_all,
+            enrich_retry_max_s=self.limits.enrich_retry_max_s,
+            stop=self._stopping,
+            abandon=self._abandon,
+        )
         self.assigned: set[TP] = set()
         self.ready = False
 
@@ -111,6 +129,8 @@ class Engine:
         log.warning("partitions_lost", partitions=[f"{t}-{p}" for t, p in tps])
 
     def _drop(self, tps: list[TP]) -> None:
+        if self._gate is not None:
+            self._gate.forget(tps)
         for tp in tps:
             run = self._runs.pop(tp, None)
             if run is not None:
@@ -126,7 +146,7 @@ class Engine:
     def _admit(self, ref: MessageRef) -> None:
         self.in_flight += 1
         self.in_flight_bytes += ref.size
-        self._run_refs[(ref.topic, ref.partition)].add(ref)
+        self._run_refs[ref.tp].add(ref)
         self._idle.clear()
 
     def _release(self, ref: MessageRef) -> None:
@@ -138,8 +158,9 @@ class Engine:
     def _abandon(self, refs: list[MessageRef]) -> None:
         """Stopping mid-wait: release unfinished messages (never committed) so the drain ends."""
         for ref in refs:
-            if ref in self._run_refs.get((ref.topic, ref.partition), ()):
-                self._run_refs[(ref.topic, ref.partition)].discard(ref)
+            run_refs = self._run_refs.get(ref.tp)
+            if run_refs is not None and ref in run_refs:
+                run_refs.discard(ref)
                 self._release(ref)
 
     def _unit_done(self, ref: MessageRef) -> None:
@@ -150,11 +171,11 @@ class Engine:
             self._finish_message(ref)
 
     def _finish_message(self, ref: MessageRef) -> None:
-        tp = (ref.topic, ref.partition)
+        tp = ref.tp
         refs = self._run_refs.get(tp)
         if refs is not None:
             refs.discard(ref)
-        self.tracker.done(tp, ref.offset)
+        self.tracker.done(tp, ref.consumed_offset)
         self.stats.messages_finished += 1
         self._release(ref)
 
@@ -171,6 +192,8 @@ class Engine:
         for dispatcher in self._dispatchers.values():
             dispatcher.start(dispatcher.max_concurrency)  # no-op if the app already started it
         self._dlq.start()
+        if self.outcomes.parker is not None:
+            self.outcomes.parker.writer.start()
         if self._receipts is not None:
             self._receipts.start()
         last_store = time.monotonic()
@@ -190,9 +213,28 @@ class Engine:
     def stop(self) -> None:
         """Stop fetching; `run` returns at its next iteration."""
         self._stopping.set()
+        if self._gate is not None:
+            self._gate.close()
+
+    def _may_resume(self, tp: TP) -> bool:
+        """Whether a held retry partition may fetch again now that its head is due."""
+        return tp in self.assigned and not self._paused_for_backpressure and not self._stopping.is_set()
+
+    def _resumable(self) -> list[TP]:
+        held = self._gate.held if self._gate is not None else frozenset()
+        return [tp for tp in self.assigned if tp not in held]
+
+    def _pause_all(self) -> None:
+        self._source.pause(list(self.assigned))
+
+    def _resume_all(self) -> None:
+        if not self._paused_for_backpressure and not self._stopping.is_set():
+            self._source.resume(self._resumable())
 
     def _apply_backpressure(self) -> None:
-        stalled = output_stalled(self._dlq, self._receipts) >= STALL_PAUSE_S  # DLQ/receipts unwritable
+        parker = self.outcomes.parker
+        outputs = (self._dlq, self._receipts, parker.writer if parker is not None else None)
+        stalled = output_stalled(*outputs) >= STALL_PAUSE_S  # DLQ/receipts/retry topic unwritable
         over = stalled or (
             self.in_flight >= self.limits.max_in_flight_events
             or self.in_flight_bytes >= self.limits.max_in_flight_bytes
@@ -208,7 +250,7 @@ class Engine:
             self.stats.pauses += 1
         elif under and self._paused_for_backpressure:
             self._paused_for_backpressure = False
-            self._source.resume(list(self.assigned))
+            self._source.resume(self._resumable())
             metrics.PAUSED_PARTITIONS.set(0)
         metrics.IN_FLIGHT_EVENTS.set(self.in_flight)
         metrics.IN_FLIGHT_BYTES.set(self.in_flight_bytes)
@@ -221,8 +263,11 @@ class Engine:
             self._source.store_offsets(dirty)
 
     async def _ingest(self, messages: list[Any]) -> None:
-        decoded: list[tuple[MessageRef, dict[str, Any]]] = []
+        refs: list[MessageRef] = []
         tally = metrics.Tally()
+        gate = self._gate
+        held: set[TP] = set()
+        now_ms = int(time.time() * 1000)
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -230,7 +275,7 @@ class Engine:
                 continue
             tp = (msg.topic(), msg.partition())
             run = self._runs.get(tp)
-            if run is None:  # not (or no longer) ours
+            if run is None or tp in held:  # not (or no longer) ours, or held at an earlier record
                 continue
             value = msg.value()
             ref = MessageRef(
@@ -243,129 +288,53 @@ class Engine:
                 size=len(value or b"") + 64,
                 run=run,
             )
+            if gate is not None and tp[0] == gate.topic and not self._take_retry(ref, msg, now_ms, held):
+                continue
+            self.tracker.add(ref.tp, ref.consumed_offset)
+            self._admit(ref)
+            if ref.retry is not None and ref.retry.not_before_ms > now_ms:
+                ref.remaining = 1
+                self.outcomes.repark(ref)  # due by its tier, not yet by its hint
+                continue
+            refs.append(ref)
+        if refs:
+            await self.intake.process(refs, tally)
+        else:
+            tally.flush()
+
+    def _take_retry(self, ref: MessageRef, msg: Any, now_ms: int, held: set[TP]) -> bool:
+        """A retry-topic record: hold its partition if not due (False), else turn ``ref`` into
+        the waiting event's reference — original position, only the platform that failed."""
+        assert self._gate is not None
+        record = self._gate.parse(msg)
+        tp = ref.tp
+        if record is None:  # not a retry record: dead-letter it like any undecodable message
             self.tracker.add(tp, ref.offset)
             self._admit(ref)
-            event = await self._decode(ref, tally)
-            if event is not None:
-                decoded.append((ref, event))
-        tally.flush()
-        if not decoded:
-            return
-        if self._enricher is not None and not await self._enrich([e for _, e in decoded]):
-            self._abandon([ref for ref, _ in decoded])  # stopped during a store outage
-            return
-        now_ms = int(time.time() * 1000)
-        units: list[Unit] = []
-        for ref, event in decoded:
-            enrichment = event.get("_enrichment")
-            if enrichment:
-                ref.enriched = tuple(enrichment.get("added", ()))
-            self._route(ref, event, now_ms, units, tally)
-        tally.flush()
-        await self.outcomes.submit(units)
-
-    async def _decode(self, ref: MessageRef, tally: metrics.Tally | None = None) -> dict[str, Any] | None:
-        delay = 0.5
-        while True:
-            try:
-                event = self._codec.decode(ref.topic, ref.value)
-                break
-            except DecodeError as exc:
-                metrics.DECODE_ERRORS.labels(exc.reason).inc()
-                ref.remaining = 1
-                self.outcomes.dead_letter(
-                    ref,
-                    ref.dead_letter(
-                        stage="decode",
-                        platform=DECODE_PLATFORM,
-                        outcome="rejected",
-                        reason=str(exc),
-                        exception_class="capi_relay.DecodeError",
-                        error_code=exc.reason,
-                    ),
-                )
-                return None
-            except RegistryUnavailableError as exc:
-                if tally is not None:
-                    tally.flush()  # about to wait: count what was consumed so far
-                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
-                FAULTS.report("schema registry", str(exc))
-                if await sleep_or_stop(self._stopping, delay):
-                    self._abandon([ref])
-                    return None
-                delay = min(delay * 2, 30.0)
-        FAULTS.clear("schema registry")
-        ref.event_id = event.get("event_id")
-        ref.event_type = event["type"]
-        ref.event_time_ms = event.get("event_time")
-        if tally is None:
-            metrics.EVENTS_CONSUMED.labels(ref.topic, ref.event_type).inc()
-        else:
-            tally.add(metrics.EVENTS_CONSUMED, ref.topic, event["type"])
-        return event
-
-    async def _enrich(self, events: list[dict[str, Any]]) -> bool:
-        """Enrich; a store outage pauses intake and retries. False: stopped, batch given up."""
-        assert self._enricher is not None
-        enricher = self._enricher
-
-        def outage() -> None:
-            self.stats.enrich_retries += 1
-            self._source.pause(list(self.assigned))
-
-        def retry() -> None:
-            if not self._paused_for_backpressure:
-                self._source.resume(list(self.assigned))
-
-        return await enrich_retrying(
-            lambda: enricher.enrich_batch(events, int(time.time() * 1000)),
-            self._stopping, self.limits.enrich_retry_max_s, outage, retry,
-        )  # fmt: skip
-
-    def _route(
-        self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally
-    ) -> None:
-        platforms = self._routing.get(event["type"], ())
-        units: list[tuple[str, Item]] = []
-        rejects: list[tuple[str, Reject]] = []
-        for slug in platforms:
-            try:
-                mapped = self._connectors[slug].map_event(event, now_ms)
-            except Exception as exc:  # a connector bug must not stop the line
-                log.error("map_failed", platform=slug, event_id=ref.event_id, error=type(exc).__name__)
-                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
-            if isinstance(mapped, Reject):
-                rejects.append((slug, mapped))
-            else:
-                units.append((slug, mapped))
-        ref.remaining = len(units) + len(rejects)
-        if ref.remaining == 0:
-            self._finish_message(ref)
-            return
-        for slug, reject in rejects:
-            if reject.code == "outside_window":
-                metrics.EXPIRED_EVENTS.labels(slug).inc()
-            self.stats.count(slug, "rejected")
-            metrics.DELIVERIES.labels(slug, "rejected").inc()
+            ref.remaining = 1
             self.outcomes.dead_letter(
                 ref,
                 ref.dead_letter(
-                    stage="map",
-                    platform=slug,
+                    stage="retry",
+                    platform=DECODE_PLATFORM,
                     outcome="rejected",
-                    reason=reject.reason,
-                    exception_class="capi_relay.Reject",
-                    error_code=reject.code,
+                    reason="record on the retry topic without retry headers",
+                    error_code="not_a_retry_record",
                 ),
             )
-        add = tally.add
-        for slug, item in units:
-            add(metrics.MAPPED_EVENTS, slug)
-            for key in item.match_keys:
-                add(metrics.MATCH_KEYS, slug, key)
-            for dropped in item.dropped:
-                add(metrics.DROPPED_IDENTIFIERS, slug, dropped)
-            out.append(Unit(ref=ref, item=item, size=ref.size, platform=slug))
+            return False
+        if not self._gate.due(tp, ref.offset, record.info, now_ms):
+            held.add(tp)
+            return False
+        ref.at = (tp[0], tp[1], ref.offset)
+        ref.topic, ref.partition, ref.offset = record.origin
+        ref.headers = record.headers
+        ref.retry = record.info
+        ref.event_id, ref.event_type = record.event_id, record.event_type
+        if record.info.not_before_ms <= now_ms:
+            metrics.RETRY_REDELIVERED.labels(record.info.platform).inc()
+            metrics.RETRY_BACKLOG.labels(record.info.platform).dec()
+        return True
 
     # -- shutdown --------------------------------------------------------------------------------
 
@@ -395,5 +364,7 @@ class Engine:
             log.warning("final_commit_failed", error=str(exc))
         self._source.close()
         await self._dlq.close()
+        if self.outcomes.parker is not None:
+            await self.outcomes.parker.writer.close()
         if self._ledger is not None:
             await self._ledger.close()

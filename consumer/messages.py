@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from consumer.kafka.dlq import DeadLetter
 from consumer.kafka.offsets import TopicPartition as TP
+from consumer.kafka.retry_topic import RetryInfo
 
 
 class Source(Protocol):
@@ -21,6 +22,7 @@ class Source(Protocol):
     def assignment(self) -> list[TP]: ...
     def pause(self, tps: Sequence[TP]) -> None: ...
     def resume(self, tps: Sequence[TP]) -> None: ...
+    def seek(self, tp: TP, offset: int) -> None: ...
     def store_offsets(self, offsets: Mapping[TP, int]) -> None: ...
     def commit(self, offsets: Mapping[TP, int] | None = None) -> None: ...
     def close(self) -> None: ...
@@ -56,6 +58,21 @@ class MessageRef:
     event_time_ms: int | None = None
     remaining: int = 0
     enriched: tuple[str, ...] = ()  # click-ID kinds enrichment added (names, for receipts)
+    # A record of the retry topic: topic/partition/offset above are the event's original source
+    # position (what receipts and dead letters name); ``at`` is where it was consumed (what
+    # the offset tracker commits) and ``retry`` which platform it waits for, and since when.
+    at: tuple[str, int, int] | None = None
+    retry: RetryInfo | None = None
+
+    @property
+    def tp(self) -> TP:
+        """The partition this message was consumed from (and whose offset it holds back)."""
+        return (self.at[0], self.at[1]) if self.at is not None else (self.topic, self.partition)
+
+    @property
+    def consumed_offset(self) -> int:
+        """The offset it was consumed at."""
+        return self.at[2] if self.at is not None else self.offset
 
     @property
     def alive(self) -> bool:

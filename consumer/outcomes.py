@@ -1,6 +1,7 @@
-"""Where units end: delivered (ledger note, receipt), dead-lettered (acked DLQ record, receipt),
-or skipped because the delivery ledger says the platform already accepted the event. A message's
-unit counts as done only after the acknowledgements it needs, so offsets never pass it early.
+"""Where units end: delivered (ledger note, receipt), parked on the retry topic to be tried
+again later (acked retry record, receipt), dead-lettered (acked DLQ record, receipt), or skipped
+because the delivery ledger says the platform already accepted the event. A message's unit
+counts as done only after the acknowledgements it needs, so offsets never pass it early.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from consumer.messages import MessageRef
 from consumer.observability import metrics
 from consumer.receipts.build import build_receipt, receipt_for_letter
 from consumer.receipts.writer import ReceiptWriter
+from consumer.retry.parker import RetryParker
+
+# Terminal kinds of the dispatcher that mean "not now" rather than "never": with a retry topic
+# they are parked until a later attempt; without one they are dead-lettered as they are.
+LATER = frozenset({"exhausted", "auth"})
 
 
 class OutcomeRouter:
@@ -33,18 +39,31 @@ class OutcomeRouter:
         done: Callable[[MessageRef], None],
         ledger: LedgerGuard | None = None,
         receipts: ReceiptWriter | None = None,
+        parker: RetryParker | None = None,
     ) -> None:
         self._dispatchers = dispatchers
+        self.parker = parker
         self._dlq = dlq
         self.stats = stats
         self._done = done
         self._ledger = ledger
         self._receipts = receipts
         self._background: set[asyncio.Task[Any]] = set()
+        # (platform, event id) -> the message whose unit is in delivery, with a retry topic: a
+        # crash between parking a unit and committing its source leaves two copies (the source
+        # message and the retry record, or two retry records) that may be in delivery at once;
+        # the ledger is asked when a unit is submitted, before either copy was accepted, so
+        # only this map keeps the second copy from being sent too.
+        self._in_delivery: dict[tuple[str, str], MessageRef] = {}
 
     def on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
         ref: MessageRef = unit.ref
         slug = unit.platform
+        if self.parker is not None:
+            self._in_delivery.pop((slug, unit.item.event_id), None)
+        if self.parker is not None and terminal in LATER:
+            self.hold(unit, outcome, terminal)
+            return
         self.stats.count(slug, terminal)
         metrics.DELIVERIES.labels(slug, terminal).inc()
         if terminal == "delivered":
@@ -70,10 +89,93 @@ class OutcomeRouter:
             attempts=unit.attempts,
             http_status=unit.last_status,
             error_code=outcome.code,
-            first_failure_ms=unit.first_attempt_ms or None,
+            first_failure_ms=self._first_failure(unit),
             last_failure_ms=unit.last_attempt_ms or None,
         )
         self.dead_letter(ref, letter, unit, outcome)
+
+    @staticmethod
+    def _first_failure(unit: Unit) -> int | None:
+        ref: MessageRef = unit.ref
+        if ref.retry is not None:
+            return ref.retry.first_failure_ms
+        return unit.first_attempt_ms or None
+
+    @staticmethod
+    def retry_context(ref: MessageRef) -> dict[str, Any]:
+        """Dead-letter context a retry record carries over (when the event first failed)."""
+        return {"first_failure_ms": ref.retry.first_failure_ms} if ref.retry is not None else {}
+
+    # -- later -------------------------------------------------------------------------------------
+
+    def hold(self, unit: Unit, outcome: ItemOutcome, cause: str = "hold") -> None:
+        """Park a unit on the retry topic for a later attempt (or dead-letter it as expired if
+        that attempt would fall after the platform's window). The hook for everything that means
+        "not now" for one platform: in-process attempts spent, a hint longer than the in-process
+        budget, an auth hold, or a platform an operator paused (``cause``)."""
+        self._spawn(self._hold(unit, outcome, cause))
+
+    async def _hold(self, unit: Unit, outcome: ItemOutcome, cause: str) -> None:
+        assert self.parker is not None
+        ref: MessageRef = unit.ref
+        slug = unit.platform
+        now_ms = int(time.time() * 1000)
+        reason = outcome.reason or cause
+        if outcome.code and outcome.code not in reason:
+            reason = f"{outcome.code}: {reason}"
+        plan = self.parker.plan(ref, slug, outcome.retry_after, reason, unit.first_attempt_ms, now_ms)
+        context: dict[str, Any] = {
+            "attempts": unit.attempts,
+            "http_status": unit.last_status,
+            "error_code": outcome.code,
+            "first_failure_ms": self._first_failure(unit),
+            "last_failure_ms": unit.last_attempt_ms or None,
+        }
+        if plan is None:
+            self.stats.count(slug, "expired")
+            metrics.DELIVERIES.labels(slug, "expired").inc()
+            metrics.EXPIRED_EVENTS.labels(slug).inc()
+            letter = ref.dead_letter(
+                stage="deliver",
+                platform=slug,
+                outcome="expired",
+                reason=f"expired: the next attempt would fall outside {slug}'s window (last: {reason})",
+                **context,
+            )
+            await self._write_dead_letter(ref, letter, unit, outcome)
+            return
+        info, tier = plan
+        location = await self.parker.write(ref, info, tier, **context)
+        self.stats.count(slug, "retry_later")
+        metrics.RETRY_SCHEDULED.labels(slug, cause).inc()
+        metrics.RETRY_BACKLOG.labels(slug).inc()
+        if self._receipts is not None:
+            receipt = build_receipt(
+                ref,
+                slug,
+                "retry_later",
+                "deliver",
+                unit=unit,
+                result=outcome,
+                reason=reason,
+                retry=(info, (self.parker.topic, *location)),
+            )
+            self._receipts.emit(ref, receipt, lambda: self._done(ref))
+            return
+        self._done(ref)
+
+    def repark(self, ref: MessageRef) -> None:
+        """A retry record read when its tier was due but before its own ``not_before`` (a hint
+        longer than the tier): write it again to a shorter tier; it finishes on the ack."""
+        assert self.parker is not None and ref.retry is not None
+        parker = self.parker
+
+        async def write() -> None:
+            info, tier = parker.repark(ref.retry, int(time.time() * 1000))  # type: ignore[arg-type]
+            await parker.write(ref, info, tier, first_failure_ms=info.first_failure_ms)
+            self._done(ref)
+
+        self._spawn(write())
 
     def dead_letter(
         self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
@@ -118,8 +220,20 @@ class OutcomeRouter:
         for unit in units:
             if accepted and unit.item.event_id in accepted.get(unit.platform, ()):
                 self._ledger_skip(unit)
+            elif self.parker is not None and self._copy_in_delivery(unit):
+                metrics.RETRY_COPIES.labels(unit.platform).inc()
+                self._done(unit.ref)  # its twin in delivery decides (delivered, parked or DLQ)
             else:
                 self._dispatchers[unit.platform].submit(unit)
+
+    def _copy_in_delivery(self, unit: Unit) -> bool:
+        """True if another copy of this (event, platform) is being delivered; else note this one."""
+        key = (unit.platform, unit.item.event_id)
+        twin = self._in_delivery.get(key)
+        if twin is not None and twin is not unit.ref and twin.alive:
+            return True
+        self._in_delivery[key] = unit.ref
+        return False
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

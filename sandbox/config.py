@@ -63,6 +63,7 @@ class FaultSettings:
     body_error_codes: tuple[int, ...] = (40100, 50000)
     outage: Outage | None = None
     duplicate_answers: bool = False
+    too_recent_s: float = 0.0
 
     def merged(self, changes: Mapping[str, Any]) -> FaultSettings:
         """Return a copy with `changes` applied (validated); unknown keys raise ConfigError."""
@@ -97,7 +98,7 @@ def _coerce(key: str, raw: Any) -> Any:
             if not 0.0 <= rate <= 1.0:
                 raise ConfigError(f"fault setting {key!r} must be within [0, 1], got {raw!r}")
             return rate
-        if key in ("latency_ms", "latency_jitter_ms", "timeout_hold_s"):
+        if key in ("latency_ms", "latency_jitter_ms", "timeout_hold_s", "too_recent_s"):
             value = float(raw)
             if value < 0:
                 raise ConfigError(f"fault setting {key!r} must be >= 0, got {raw!r}")

@@ -74,6 +74,7 @@ class PlatformRecorder:
         "_first_ms",
         "_index",
         "_keys",
+        "_offered_ms",
         "accepted_events",
         "duplicate_events",
         "fault_counts",
@@ -96,6 +97,7 @@ class PlatformRecorder:
         self._counts = array("q")
         self._first_ms = array("q")
         self._event_ms = array("q")
+        self._offered_ms: dict[str, int] = {}
         self.requests = 0
         self.accepted_events = 0
         self.duplicate_events = 0
@@ -104,6 +106,11 @@ class PlatformRecorder:
         self.faults_injected = 0
         self.fault_counts: dict[str, int] = {}
         self.latency = LatencyHistogram()
+
+    def first_offered_ms(self, event_id: str, now_ms: int) -> int:
+        """When this event id was first offered (accepted or not); remembers ``now_ms`` the
+        first time (the `too_recent_s` fault counts from it)."""
+        return self._offered_ms.setdefault(event_id, now_ms)
 
     def seen(self, event_id: str) -> bool:
         """True when this event id was accepted before."""

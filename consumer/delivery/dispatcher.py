@@ -29,11 +29,19 @@ from consumer.observability import metrics
 log = structlog.get_logger("capi_relay.delivery")
 
 
+class UnitRef(Protocol):
+    """What the dispatcher needs of a message reference (the relay's `MessageRef`, the
+    replay's `Job`): whether its work still counts."""
+
+    @property
+    def alive(self) -> bool: ...
+
+
 @dataclass(slots=True)
 class Unit:
     """One (message, platform) pair on its way to a terminal outcome."""
 
-    ref: Any  # the engine's message reference (opaque here)
+    ref: Any  # the driver's message reference (a `UnitRef`; its driver reads the rest)
     item: Item
     size: int
     platform: str = ""
@@ -47,7 +55,8 @@ class Unit:
 
     def alive(self) -> bool:
         """False once the message's partition was revoked (the work is dropped, not finished)."""
-        return bool(getattr(self.ref, "alive", True))
+        ref: UnitRef = self.ref
+        return ref.alive
 
 
 class PauseSwitch(Protocol):
@@ -230,7 +239,11 @@ class PlatformDispatcher:
 
     def _expire_waiting(self, now: float) -> None:
         """While the circuit is open for an outage, units out of budget become EXHAUSTED."""
-        if self.circuit.state == 0 or self.circuit.holds_budget or self._held_since is not None:
+        if (
+            self.circuit.state == 0
+            or (self.circuit.holds_budget and self._retry.hold_auth)
+            or self._held_since is not None
+        ):
             return
         for queue in self._queues.values():
             keep: deque[Unit] = deque()

@@ -38,7 +38,9 @@ def build_dispatchers(
 ) -> dict[str, PlatformDispatcher]:
     """One configured dispatcher per slug in ``slugs`` (only those: a replay for Meta has no
     dispatcher, and so no way to send anything, for any other platform)."""
-    retry = RetryPolicy(**settings.delivery.retry.model_dump())
+    retry = RetryPolicy(
+        **settings.delivery.retry.model_dump(), hold_auth=not settings.delivery.delayed_retry.enabled
+    )
     circuit = settings.delivery.circuit
     out: dict[str, PlatformDispatcher] = {}
     for slug in slugs:

@@ -19,6 +19,10 @@ class RetryPolicy:
     base_delay_s: float = 0.5
     max_delay_s: float = 60.0
     budget_s: float = 900.0
+    # While the circuit is open for AUTH, waiting units keep their budget (hold in memory).
+    # Off when delayed retries are on: they then leave for the retry topic after the budget,
+    # so a lasting token problem does not hold the source partitions.
+    hold_auth: bool = True
 
     def delay(self, attempts: int, retry_after: float | None, rng: random.Random) -> float:
         """Seconds to wait before attempt ``attempts + 1``."""

@@ -150,7 +150,7 @@ def _record_filter(args: argparse.Namespace, replay: bool) -> RecordFilter:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from consumer.app import registry_client
+    from consumer.builders import registry_client
     from consumer.codec import Codec
     from consumer.dlq_ops.inspect import record_view, render_records, render_summary, summarize
     from consumer.dlq_ops.records import DlqReader

@@ -17,20 +17,19 @@ from typing import Any, TextIO
 import structlog
 
 from connectors.base import Connector, ItemOutcome, Reject
-from consumer.codec import Codec, DecodeError, RegistryUnavailableError
+from consumer.codec import Codec, DecodeError
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.dlq_ops.jobs import Job, ReplayOptions
 from consumer.dlq_ops.ratelimit import TokenBucket
 from consumer.dlq_ops.receipting import ReplayReceipts
 from consumer.dlq_ops.records import DlqRecord
 from consumer.dlq_ops.summary import ReplaySummary, Reported
-from consumer.engine import EnricherLike
-from consumer.enrich.store import StoreUnavailable
+from consumer.intake import decode_waiting, enrich_waiting, map_guarded
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
 from consumer.ledger.guard import LedgerGuard
+from consumer.messages import EnricherLike
 from consumer.observability import metrics
-from consumer.waits import sleep_unless
 
 __all__ = ["Job", "RecordProcessor", "ReplayOptions"]
 
@@ -149,46 +148,29 @@ class RecordProcessor:
         return await self.ledger.lookup(query)
 
     async def _enrich(self, events: list[dict[str, Any]]) -> None:
-        """Add stored click IDs; a store outage waits and retries (like the relay), never skips."""
+        """Add stored click IDs; a store outage waits and retries (the relay's own step)."""
         assert self.enricher is not None
-        delay = 0.2
-        while True:
-            try:
-                await self.enricher.enrich_batch(events, int(time.time() * 1000))
-                return
-            except StoreUnavailable as exc:
-                if self.stopping:
-                    return
-                log.warning("click_id_store_unavailable", error=str(exc), retry_in_s=delay)
-                if await sleep_unless(lambda: self.stopping, delay):
-                    return
-                delay = min(delay * 2, 30.0)
+        await enrich_waiting(self.enricher, events, stopped=lambda: self.stopping)
 
     async def _decode(self, job: Job) -> dict[str, Any] | None:
         record = job.record
-        delay = 0.5
-        while True:
-            try:
-                event = self.codec.decode(record.source_topic, record.value)
-                break
-            except DecodeError as exc:
-                self._failed(
-                    job,
-                    record.platform,
-                    "decode",
-                    "rejected",
-                    str(exc),
-                    exc.reason,
-                    exception_class="capi_relay.DecodeError",
-                )
-                return None
-            except RegistryUnavailableError as exc:
-                if self.stopping:
-                    return None
-                log.warning("schema_registry_unavailable", error=str(exc), retry_in_s=delay)
-                if await sleep_unless(lambda: self.stopping, delay):
-                    return None
-                delay = min(delay * 2, 30.0)
+        try:
+            event = await decode_waiting(
+                self.codec, record.source_topic, record.value, stopped=lambda: self.stopping
+            )
+        except DecodeError as exc:
+            self._failed(
+                job,
+                record.platform,
+                "decode",
+                "rejected",
+                str(exc),
+                exc.reason,
+                exception_class="capi_relay.DecodeError",
+            )
+            return None
+        if event is None:
+            return None
         job.event_id = job.event_id or event.get("event_id")
         job.event_type = event.get("type")
         event_time = event.get("event_time")
@@ -214,10 +196,7 @@ class RecordProcessor:
                     metrics.LEDGER_SKIPS.labels(slug).inc()
                 self._receipted(job, slug, "delivered", "ledger", reason="already accepted (ledger)")
                 continue
-            try:
-                mapped = self.connectors[slug].map_event(event, now_ms)
-            except Exception as exc:  # a connector bug must not stop the replay
-                mapped = Reject(f"connector error {type(exc).__name__}", code="connector_error")
+            mapped = map_guarded(self.connectors[slug], event, now_ms, slug)
             if isinstance(mapped, Reject):
                 if mapped.code == "outside_window":
                     self.summary.count(slug, "expired")

@@ -30,7 +30,7 @@ from typing import Any, TextIO
 import structlog
 
 from connectors.base import Connector
-from consumer.app import build_connectors, build_credentials, registry_client
+from consumer.builders import build_connectors, build_credentials, registry_client
 from consumer.codec import Codec
 from consumer.config import Settings
 from consumer.delivery.credentials_api import CredentialsSource

@@ -6,22 +6,16 @@ and a shared Redis are interchangeable, and tests can run one suite against all 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from consumer.enrich.model import StoredCapture
+from consumer.storage import Clock, StoreUnavailable, wall_clock_ms
+
+__all__ = ["Clock", "StoreUnavailable", "wall_clock_ms"]  # re-exported: the backends' contract
 
 CaptureRecord = tuple[list[str], StoredCapture]
 """One capture with the identity keys it is stored under (see ``prepare_capture``)."""
-
-
-class StoreUnavailable(Exception):
-    """The backend cannot be reached right now (connection refused, timeout, locked file).
-
-    The engine treats it as transient: it waits and retries the whole batch, so events are
-    neither dropped nor delivered without the click IDs they should have had.
-    """
 
 
 @runtime_checkable
@@ -54,10 +48,4 @@ class ClickIdStore(Protocol):
         ...
 
 
-Clock = Callable[[], float]
-"""Wall clock in seconds (``time.time``); injectable so TTL tests need not wait."""
 
-
-def wall_clock_ms(clock: Clock = time.time) -> int:
-    """Current time in epoch milliseconds from ``clock``."""
-    return int(clock() * 1000)

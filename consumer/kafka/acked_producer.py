@@ -56,6 +56,7 @@ class OutRecord:
     key: bytes | None
     value: bytes | None
     headers: Headers | None = None
+    partition: int | None = None  # pinned (the retry topic's delay tiers); None: by key
 
 
 @dataclass(slots=True, eq=False)
@@ -175,6 +176,7 @@ class AckedProducer:
                 key=record.key,
                 headers=list(record.headers) if record.headers else None,
                 on_delivery=on_delivery,
+                partition=-1 if record.partition is None else record.partition,  # -1: by key
             )
         except BufferError:
             return False

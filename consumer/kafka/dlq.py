@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from consumer.kafka.acked_producer import AckedProducer, Job, OutRecord
+from consumer.kafka.retry_topic import RETRY_HEADERS
 
 DECODE_PLATFORM = "*"
 
@@ -62,7 +63,7 @@ OUR_HEADERS = frozenset(
         H_VALUE_BYTES,
         H_KEY_BYTES,
     }
-)
+) | RETRY_HEADERS
 
 
 @dataclass(slots=True)
@@ -138,8 +139,8 @@ class DeadLetterWriter:
     ``__connect.errors.*`` headers point at the original in the source topic), then, if still
     too large, without its key too."""
 
-    def __init__(self, producer_config: Mapping[str, Any], topic: str) -> None:
-        self.out = AckedProducer(producer_config, topic, "dlq")
+    def __init__(self, producer_config: Mapping[str, Any], topic: str, kind: str = "dlq") -> None:
+        self.out = AckedProducer(producer_config, topic, kind)
 
     @property
     def topic(self) -> str:
@@ -164,23 +165,24 @@ class DeadLetterWriter:
         """Start serving delivery callbacks on the running loop."""
         self.out.start()
 
-    async def write(self, letter: DeadLetter) -> tuple[int, int]:
+    async def write(self, letter: DeadLetter, partition: int | None = None) -> tuple[int, int]:
         """Produce one record and wait for the broker's acknowledgement, retrying failures.
         Returns the record's (partition, offset) in the dead-letter topic (receipts and
-        `trace` point at it)."""
+        `trace` point at it). ``partition`` pins the record to one partition (the retry topic's
+        delay tiers); None lets the producer choose by key."""
         future: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
 
-        def on_acked(partition: int, offset: int) -> None:
+        def on_acked(acked_partition: int, offset: int) -> None:
             if not future.done():
-                future.set_result((partition, offset))
+                future.set_result((acked_partition, offset))
 
         headers = letter.kafka_headers()
         self.out.send(
             Job(
-                OutRecord(letter.key, letter.value, headers),
+                OutRecord(letter.key, letter.value, headers, partition),
                 on_acked,
                 f"{letter.topic}-{letter.partition}@{letter.offset}",
-                smaller=lambda level: smaller_letter(letter, headers, level),
+                smaller=lambda level: smaller_letter(letter, headers, level, partition),
             )
         )
         return await future
@@ -191,7 +193,10 @@ class DeadLetterWriter:
 
 
 def smaller_letter(
-    letter: DeadLetter, headers: list[tuple[str, str | bytes | None]], level: int
+    letter: DeadLetter,
+    headers: list[tuple[str, str | bytes | None]],
+    level: int,
+    partition: int | None = None,
 ) -> OutRecord | None:
     """The dead letter without its value and original headers (level 1), then without its key
     too (level 2); None when nothing is left to drop."""
@@ -201,6 +206,6 @@ def smaller_letter(
     ours.append((H_VALUE_OMITTED, b"too_large"))
     ours.append((H_VALUE_BYTES, str(len(letter.value or b"")).encode()))
     if level == 1:
-        return OutRecord(letter.key, None, ours)
+        return OutRecord(letter.key, None, ours, partition)
     ours.append((H_KEY_BYTES, str(len(letter.key or b"")).encode()))
-    return OutRecord(None, None, ours)
+    return OutRecord(None, None, ours, partition)

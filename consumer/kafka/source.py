@@ -54,14 +54,24 @@ class KafkaSource:
         on_assign: PartitionsCallback,
         on_revoke: PartitionsCallback,
         on_lost: PartitionsCallback | None = None,
+        *,
+        subscribe: bool = True,
     ) -> None:
         self._consumer = Consumer(with_logger(config))
         self._on_assign = on_assign
         self._on_revoke = on_revoke
         self._on_lost = on_lost or on_revoke
         self._paused: set[TP] = set()
+        self._topics = list(topics)
+        if subscribe:
+            self.subscribe()
+
+    def subscribe(self) -> None:
+        """Subscribe to the topics (deferred with ``subscribe=False`` until the relay has made
+        sure its own topics exist: a topic missing at subscription is only noticed at the next
+        periodic metadata refresh, minutes later)."""
         self._consumer.subscribe(
-            list(topics),
+            self._topics,
             on_assign=self._assigned,
             on_revoke=self._revoked,
             on_lost=self._lost,
@@ -105,6 +115,10 @@ class KafkaSource:
         if todo:
             self._consumer.resume([TopicPartition(t, p) for t, p in todo])
             self._paused.difference_update(todo)
+
+    def seek(self, tp: TP, offset: int) -> None:
+        """Move a partition's fetch position back to ``offset`` (a held retry-topic head)."""
+        self._consumer.seek(TopicPartition(tp[0], tp[1], offset))
 
     @property
     def paused(self) -> frozenset[TP]:

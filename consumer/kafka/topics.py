@@ -52,3 +52,16 @@ def ensure_topics(
                 "create it, or grant the relay CREATE on it"
             ) from None
     return missing
+
+
+def partition_count(admin_config: Mapping[str, Any], topic: str, timeout_s: float = 15.0) -> int:
+    """How many partitions ``topic`` has (it must exist)."""
+    admin = AdminClient(dict(admin_config))
+    try:
+        metadata = admin.list_topics(topic, timeout=timeout_s)
+    except KafkaException as exc:
+        raise MissingTopicError(f"cannot read the metadata of {topic}: {exc}") from None
+    info = metadata.topics.get(topic)
+    if info is None or info.error is not None or not info.partitions:
+        raise MissingTopicError(f"topic {topic} does not exist")
+    return len(info.partitions)

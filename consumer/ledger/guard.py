@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 
 import structlog
 
-from consumer.enrich.store import StoreUnavailable
 from consumer.ledger.base import DeliveryLedger, LedgerTtl
 from consumer.observability import metrics
+from consumer.storage import StoreUnavailable
 
 log = structlog.get_logger("capi_relay.ledger")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 
-from consumer.enrich.store import Clock, StoreUnavailable, wall_clock_ms
 from consumer.ledger.base import LedgerBase, LedgerQuery
+from consumer.storage import Clock, StoreUnavailable, wall_clock_ms
 
 
 class MemoryLedger(LedgerBase):

@@ -16,8 +16,8 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from consumer.enrich.store import Clock, StoreUnavailable, wall_clock_ms
 from consumer.ledger.base import LedgerBase, LedgerQuery
+from consumer.storage import Clock, StoreUnavailable, wall_clock_ms
 from consumer.store_check import redis_location
 
 _OUTAGE_ERRORS: tuple[type[BaseException], ...] = (

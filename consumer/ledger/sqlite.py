@@ -11,9 +11,9 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from consumer.enrich.store import Clock, wall_clock_ms
 from consumer.ledger.base import LedgerBase, LedgerQuery
 from consumer.ledger.sqlite_worker import MAX_SQL_VARS, SqliteWorker, transaction
+from consumer.storage import Clock, wall_clock_ms
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS delivery_ledger (

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from consumer.enrich.store import StoreUnavailable
+from consumer.storage import StoreUnavailable
 
 T = TypeVar("T")
 

@@ -193,3 +193,34 @@ def _version() -> str:
 
 
 BUILD_INFO.labels(_version(), platform.python_version()).set(1)
+RETRY_SCHEDULED = Counter(
+    "capi_retry_scheduled_total",
+    "Units parked on the retry topic for a later attempt, by platform and cause (exhausted: the"
+    " in-process attempts or a hint longer than them; auth; hold: a paused platform)",
+    ["platform", "cause"],
+)
+RETRY_REDELIVERED = Counter(
+    "capi_retry_redelivered_total", "Retry-topic records taken for a new attempt when due", ["platform"]
+)
+RETRY_BACKLOG = Gauge(
+    "capi_retry_backlog",
+    "Units waiting on the retry topic: parked by this instance minus taken by it (sum over the"
+    " consumer group's instances)",
+    ["platform"],
+)
+RETRY_OLDEST_DUE = Gauge(
+    "capi_retry_oldest_due_timestamp_seconds",
+    "Earliest due time among the retry-topic partition heads this instance is waiting for",
+    ["platform"],
+)
+RETRY_NEXT_DEADLINE = Gauge(
+    "capi_retry_next_deadline_timestamp_seconds",
+    "Earliest window end (after it: dead-lettered as expired) among the waiting heads",
+    ["platform"],
+)
+RETRY_COPIES = Counter(
+    "capi_retry_copies_skipped_total",
+    "Units not sent because another copy of the same (event, platform) was in delivery (a crash"
+    " between parking a unit and committing its source leaves two copies)",
+    ["platform"],
+)

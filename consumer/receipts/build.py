@@ -31,13 +31,15 @@ def build_receipt(
     reason: str | None = None,
     code: str | None = None,
     dlq: DlqLocation | None = None,
+    retry: tuple[Any, DlqLocation] | None = None,
 ) -> dict[str, Any]:
     """One receipt.
 
     ``ref`` is the engine's message reference (topic, partition, offset, event id/type/time and
     the enrichment's added key names), ``unit`` the dispatcher's unit (attempts, times, status,
     the item's match keys) when the event reached delivery, ``result`` the platform's classified
-    answer (reason, code, trace id, duplicate flag)."""
+    answer (reason, code, trace id, duplicate flag). ``retry`` is (RetryInfo, retry-topic
+    location) for a unit parked on the retry topic (outcome ``retry_later``)."""
     item = getattr(unit, "item", None)
     return {
         "event_id": ref.event_id,
@@ -63,6 +65,20 @@ def build_receipt(
         "dlq_partition": dlq[1] if dlq else None,
         "dlq_offset": dlq[2] if dlq else None,
         "receipt_time_ms": int(time.time() * 1000),
+        "retry": _retry_field(retry) if retry else None,
+    }
+
+
+def _retry_field(retry: tuple[Any, DlqLocation]) -> dict[str, Any]:
+    info, (topic, partition, offset) = retry
+    return {
+        "not_before_ms": info.not_before_ms,
+        "attempt": info.attempt,
+        "first_failure_ms": info.first_failure_ms,
+        "deadline_ms": info.deadline_ms,
+        "topic": topic,
+        "partition": partition,
+        "offset": offset,
     }
 
 

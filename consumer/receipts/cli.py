@@ -51,7 +51,7 @@ def trace_event(
     use_ledger: bool = True,
 ) -> Journey:
     """Assemble the journey of ``event_id`` (the function behind the command, for tests/tools)."""
-    from consumer.app import registry_client
+    from consumer.builders import registry_client
     from consumer.receipts.codec import ReceiptCodec
     from consumer.receipts.reader import read_receipts
 

@@ -34,7 +34,7 @@ def parsed_receipt_schema() -> Any:
 
 # Fields appended to the schema after its first version, oldest first. Plain framing carries no
 # schema id, so a receipt written before a field existed ends where that field would start.
-APPENDED_FIELDS = ("replay_of",)
+APPENDED_FIELDS = ("replay_of", "retry")
 
 
 @cache
@@ -135,4 +135,6 @@ def _as_dict(record: Any) -> dict[str, Any]:
     for name, value in record.items():
         if isinstance(value, datetime):
             record[name] = int(value.timestamp() * 1000)
+        elif isinstance(value, dict):  # a nested record (retry): its timestamps too
+            _as_dict(value)
     return record

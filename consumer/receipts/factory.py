@@ -30,7 +30,7 @@ def build_receipt_writer(
     """The relay's receipt writer for ``settings`` (None when ``receipts.enabled`` is false)."""
     if not settings.receipts.enabled:
         return None
-    from consumer.app import registry_client
+    from consumer.builders import registry_client
 
     topic = settings.topics.receipts
     config = dict(producer_config) if producer_config is not None else settings.kafka.client_config()

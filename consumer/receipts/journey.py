@@ -75,6 +75,7 @@ class PlatformFate:
             "match_keys": list(f.get("match_keys") or ()),
             "dlq": dlq,
             "replay_of": dict(f["replay_of"]) if f.get("replay_of") else None,
+            "retry": dict(f["retry"]) if f.get("retry") else None,
             "ledger_accepted": self.ledger_accepted,
             "receipts": len(self.history),
         }
@@ -160,8 +161,29 @@ class Journey:
         return "\n".join(lines)
 
 
+def waiting_label(receipt: dict[str, Any]) -> str | None:
+    """``waiting for retry until T (attempt n, reason)`` for a unit parked on the retry topic."""
+    retry = receipt.get("retry")
+    if receipt.get("outcome") != "retry_later" or not retry:
+        return None
+    return (
+        f"waiting for retry until {_when(retry['not_before_ms'])} "
+        f"(attempt {retry['attempt']}, {receipt.get('reason') or receipt.get('code') or '-'})"
+    )
+
+
 def _render_fate(slug: str, fate: PlatformFate) -> list[str]:
     f = fate.final
+    waiting = waiting_label(f)
+    if waiting is not None:
+        retry = f["retry"]
+        return [
+            f"  {slug:<10} {waiting}",
+            f"             {retry['topic']} partition {retry['partition']} offset {retry['offset']}; "
+            f"gives up (expired) after {_when(retry['deadline_ms'])}",
+            f"             attempts so far {f.get('attempts', 0)}"
+            + (f", HTTP {f['http_status']}" if f.get("http_status") else ""),
+        ]
     outcome = f["outcome"].upper() + (" (duplicate)" if f.get("duplicate") else "")
     if f["stage"] == "ledger":
         outcome += " (skipped: ledger says already accepted)"

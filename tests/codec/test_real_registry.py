@@ -22,7 +22,7 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from consumer import contract
-from consumer.app import registry_client
+from consumer.builders import registry_client
 from consumer.codec import Codec, DecodeError, RegistryUnavailableError
 from consumer.config import ConfigError, load_settings
 from consumer.registry import register_shared_type, resolve_writer, shared_types_used

@@ -46,7 +46,7 @@ def relay_settings(bootstrap: str, topics: dict[str, str], dlq: str, sandbox: Sa
     """Settings for meta and tiktok against the sandbox, fast commits and a short drain."""
     return load_settings(
         kafka={"bootstrap_servers": bootstrap, "group_id": f"obs-{uuid.uuid4().hex[:8]}"},
-        topics={"events": topics, "dlq": dlq},
+        topics={"events": topics, "dlq": dlq, "retry": f"{dlq}.retry"},
         store={"backend": "none"},
         routing={"purchase": list(PLATFORMS), "lead": list(PLATFORMS)},
         platforms={

@@ -47,6 +47,10 @@ class Scenario:
         return f"{self.prefix}.dlq"
 
     @property
+    def retry(self) -> str:
+        return f"{self.prefix}.retry"
+
+    @property
     def group(self) -> str:
         return f"{self.prefix}-relay"
 
@@ -57,9 +61,9 @@ class Scenario:
         for future in admin.create_topics(specs).values():
             future.result(timeout=30)
 
-    def produce(self, count: int, *, poison_every: int = 0, seed: int = 1) -> None:
+    def produce(self, count: int, *, poison_every: int = 0, seed: int = 1, fresh: bool = False) -> None:
         """Produce ``count`` good events (plain Avro), plus one undecodable message after every
-        ``poison_every`` good ones."""
+        ``poison_every`` good ones; ``fresh`` dates every event now (not up to an hour ago)."""
         codec = Codec(None, self.topics)
         topic_for = {t: name for name, t in self.topics.items()}
         producer = Producer(
@@ -68,6 +72,8 @@ class Scenario:
         now = int(time.time() * 1000)
         for i, event in enumerate(SampleGenerator(seed=seed).events(count, now)):
             self.produced[event["event_id"]] = event["type"]
+            if fresh:
+                event["event_time"] = now
             _produce(producer, topic_for[event["type"]], event["event_id"].encode(), codec.encode(event))
             if poison_every and (i + 1) % poison_every == 0:
                 _produce(
@@ -80,7 +86,12 @@ class Scenario:
         """A relay config for this scenario against the sandbox."""
         config: dict[str, Any] = {
             "kafka": {"bootstrap_servers": self.bootstrap, "group_id": self.group},
-            "topics": {"events": self.topics, "dlq": self.dlq, "click_ids": f"{self.prefix}.click-ids"},
+            "topics": {
+                "events": self.topics,
+                "dlq": self.dlq,
+                "retry": self.retry,
+                "click_ids": f"{self.prefix}.click-ids",
+            },
             "store": {"backend": "none"},
             "routing": {t: slugs for t in EVENT_TYPES},
             "platforms": sandbox_platforms(sandbox_url, slugs),

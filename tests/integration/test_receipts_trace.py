@@ -82,6 +82,7 @@ async def test_receipts_match_outcomes_and_trace_tells_the_journey(
             delivery={
                 "retry": {"max_attempts": 2, "base_delay_s": 0.05, "max_delay_s": 0.1, "budget_s": 2},
                 "circuit": {"failure_threshold": 1000, "cooldown_s": 0.2},
+                "delayed_retry": {"enabled": False},  # the relay gives up after its in-process attempts
             },
         )
         settings = load_settings(**config)

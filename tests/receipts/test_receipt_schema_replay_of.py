@@ -108,7 +108,7 @@ def test_unusual_nested_values_are_fastavros_business() -> None:
 
 
 def test_plain_receipts_of_the_earlier_schema_still_decode() -> None:
-    (earlier,) = earlier_receipt_schemas()
+    earlier = earlier_receipt_schemas()[-1]  # the first version, before replay_of
     old_bytes = _fastavro(BASE, earlier)
     decoded = ReceiptCodec().decode(old_bytes)
     assert decoded["replay_of"] is None and decoded["source_offset"] == 42
@@ -118,7 +118,7 @@ def test_plain_receipts_of_the_earlier_schema_still_decode() -> None:
 
 
 def test_schema_resolution_both_ways() -> None:
-    (earlier,) = earlier_receipt_schemas()
+    earlier = earlier_receipt_schemas()[-1]  # the first version, before replay_of
     new = parsed_receipt_schema()
     old_bytes = _fastavro(BASE, earlier)
     assert _read(old_bytes, earlier, new)["replay_of"] is None

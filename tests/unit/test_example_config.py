@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.google.settings import Settings as GoogleSettings
-from consumer.app import build_connectors
+from consumer.builders import build_connectors
 from consumer.config import load_settings
 from consumer.delivery.credentials import CredentialsSettings
 

@@ -160,6 +160,18 @@ def _dedupe(
     seen_here.add(row.key)
     if validate_only:
         return row
+    too_recent_ms = ctx.settings.too_recent_s * 1000
+    if too_recent_ms and ctx.now_ms - ctx.recorder.first_offered_ms(row.key, ctx.now_ms) < too_recent_ms:
+        ctx.recorder.note_fault("too_recent")
+        return RowResult(
+            ads_error(
+                "conversionUploadError",
+                "TOO_RECENT_EVENT",
+                "The click associated with the given identifier or iOS URL parameter occurred less "
+                "than 6 hours ago, please retry after 6 hours have passed (sandbox too_recent fault).",
+                [("conversions", i)],
+            )
+        )
     if ctx.settings.reject_event_rate and ctx.fault_rejects(row.key):
         return RowResult(
             ads_error(

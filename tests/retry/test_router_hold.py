@@ -1,0 +1,103 @@
+"""The outcome router's "not now" path: park on the retry topic (acked before the unit is done),
+or dead-letter as expired when the next attempt would fall after the window — including the
+`hold` hook a paused platform uses."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from connectors.base import Item, ItemOutcome, OutcomeKind
+from consumer.delivery.dispatcher import Unit
+from consumer.engine_stats import EngineStats
+from consumer.kafka.dlq import DeadLetter
+from consumer.kafka.retry_topic import H_RETRY_ATTEMPT, H_RETRY_PLATFORM, RetryInfo
+from consumer.messages import MessageRef, PartitionRun
+from consumer.outcomes import OutcomeRouter
+from consumer.retry.parker import RetryParker
+from consumer.retry.schedule import DAY_MS, RetrySchedule
+
+
+class FakeWriter:
+    """An acknowledged producer that acknowledges at once (records what it was given)."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        self.letters: list[tuple[DeadLetter, int | None]] = []
+
+    async def write(self, letter: DeadLetter, partition: int | None = None) -> tuple[int, int]:
+        self.letters.append((letter, partition))
+        return (partition or 0, len(self.letters) - 1)
+
+
+def _router() -> tuple[OutcomeRouter, FakeWriter, FakeWriter, list[MessageRef]]:
+    dlq, retry = FakeWriter("capi.dlq"), FakeWriter("capi.retry")
+    done: list[MessageRef] = []
+    schedule = RetrySchedule(windows_days={"meta": 7}, jitter=0)
+    parker = RetryParker(retry, schedule, seed=1)  # type: ignore[arg-type]
+    router = OutcomeRouter({}, dlq, EngineStats(), done.append, parker=parker)  # type: ignore[arg-type]
+    return router, dlq, retry, done
+
+
+def _unit(event_age_ms: int = 0, retry: RetryInfo | None = None) -> Unit:
+    now = int(time.time() * 1000)
+    ref = MessageRef("events.purchase", 0, 7, b"k", b"v", [], 100, PartitionRun(), retry=retry)
+    ref.event_id, ref.event_type, ref.event_time_ms, ref.remaining = (
+        "ORD-1",
+        "purchase",
+        now - event_age_ms,
+        1,
+    )
+    item = Item("ORD-1", "purchase", now, {})
+    return Unit(ref=ref, item=item, size=100, platform="meta", attempts=3, first_attempt_ms=now)
+
+
+async def _settle(router: OutcomeRouter) -> None:
+    while router._background:
+        await asyncio.sleep(0)
+
+
+async def test_spent_attempts_park_on_the_first_tier_and_finish_on_the_ack() -> None:
+    router, dlq, retry, done = _router()
+    unit = _unit()
+    router.on_outcome(unit, "exhausted", ItemOutcome(OutcomeKind.RETRY, reason="HTTP 503", code="503"))
+    assert done == []  # not before the retry record is acknowledged
+    await _settle(router)
+    ((letter, partition),) = retry.letters
+    assert (letter.outcome, letter.platform, partition, dlq.letters) == ("retry_later", "meta", 0, [])
+    assert letter.extra[H_RETRY_ATTEMPT] == "1" and letter.extra[H_RETRY_PLATFORM] == "meta"
+    assert (letter.topic, letter.offset, letter.attempts, letter.http_status) == (
+        "events.purchase",
+        7,
+        3,
+        None,
+    )
+    assert done == [unit.ref] and router.stats.outcomes["meta"]["retry_later"] == 1
+
+
+async def test_a_paused_platform_holds_the_unit_and_a_retry_record_counts_on() -> None:
+    router, _dlq, retry, done = _router()
+    waiting = RetryInfo("meta", 2, 0, 0, 1_000, 0, "503")
+    router.hold(_unit(retry=waiting), ItemOutcome(OutcomeKind.RETRY, reason="paused by an operator"), "hold")
+    await _settle(router)
+    ((letter, partition),) = retry.letters
+    assert letter.extra[H_RETRY_ATTEMPT] == "3" and partition == 2  # third delayed attempt: 30 min tier
+    assert letter.first_failure_ms == 1_000 and len(done) == 1
+
+
+async def test_the_next_attempt_after_the_window_is_dead_lettered_expired() -> None:
+    router, dlq, retry, done = _router()
+    router.on_outcome(
+        _unit(event_age_ms=7 * DAY_MS - 60_000), "auth", ItemOutcome(OutcomeKind.AUTH, code="190")
+    )
+    await _settle(router)
+    ((letter, _),) = dlq.letters
+    assert (letter.outcome, letter.error_code, retry.letters) == ("expired", "190", [])
+    assert "outside meta's window" in letter.reason and len(done) == 1
+
+
+async def test_a_permanent_rejection_goes_to_the_dlq_as_before() -> None:
+    router, dlq, retry, _done = _router()
+    router.on_outcome(_unit(), "rejected", ItemOutcome(OutcomeKind.REJECTED, reason="bad", code="100"))
+    await _settle(router)
+    assert [letter.outcome for letter, _ in dlq.letters] == ["rejected"] and retry.letters == []
