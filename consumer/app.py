@@ -272,7 +272,7 @@ async def _start_observability(relay: Relay) -> Any:
     from consumer.observability.gauges import refresh_circuit_gauges
     from consumer.observability.kafka_health import EngineReadiness
     from consumer.observability.server import start_observability_server
-    from consumer.observability.status import relay_status
+    from consumer.status import relay_status
 
     readiness = EngineReadiness(relay.engine, relay.broker_health, outputs=relay.outputs)
     disabled = tuple(slug for slug, p in relay.settings.platforms.items() if not p.enabled)

@@ -17,6 +17,8 @@ DESCRIPTIONS: dict[str, str] = {
     "topics.dlq": "Dead-letter topic (original bytes plus reason headers).",
     "topics.click_ids": "Compacted topic of click-ID captures fed into the click-ID store.",
     "topics.receipts": "Topic of receipts: one record per terminal (event, platform) outcome.",
+    "topics.retry": "Retry topic of units waiting for a later attempt (one partition per delay tier "
+    "of `delivery.delayed_retry.delays_s`); consumed by the relay itself.",
     "topics.control": "Compacted control topic holding pause decisions per (consumer group, platform), "
     "shared by every replica and read at start.",
     "topics.create_missing": "Create the dead-letter, receipts and control topics at start when missing "
@@ -55,6 +57,8 @@ DESCRIPTIONS: dict[str, str] = {
     "receipts.enabled": "Publish a receipt for every terminal (event, platform) outcome.",
     "routing": "Event type -> the platforms it is delivered to.",
     "platforms": "Per platform: its connector settings, credentials and delivery limits.",
+    "platforms.<p>.max_age_s": "Give up a waiting unit (dead letter `expired`) once its event is "
+    "older than this, earlier than the platform's own window; unset: the window decides.",
     "platforms.<p>.enabled": "Deliver to this platform; `false` drops it from routing.",
     "platforms.<p>.paused": "Hold this platform's events from the start (nothing sent, nothing "
     "dropped); only a file change lifts it.",
@@ -75,6 +79,18 @@ DESCRIPTIONS: dict[str, str] = {
     "delivery.retry.max_delay_s": "Longest backoff delay.",
     "delivery.retry.budget_s": "Seconds from first entering delivery after which an event is "
     "dead-lettered as exhausted.",
+    "delivery.delayed_retry": "Retries after the in-process attempts: the unit is parked on the retry "
+    "topic and tried again later, so a long outage neither stalls the source nor fills the DLQ.",
+    "delivery.delayed_retry.enabled": "Park units that cannot be delivered now on the retry topic; "
+    "`false` dead-letters them (`exhausted`, `auth`) as soon as the in-process budget ends.",
+    "delivery.delayed_retry.delays_s": "Waits between delayed attempts, ascending; the last one repeats. "
+    "One retry-topic partition per value (a delay tier).",
+    "delivery.delayed_retry.jitter": "Up to this share of a wait is added at random, so parked units "
+    "of one outage do not return together.",
+    "delivery.delayed_retry.max_wait_s": "Cap on every single wait, platform hints included (for "
+    "tests and rehearsals; leave unset in production).",
+    "delivery.delayed_retry.window_margin_s": "A unit is dead-lettered as `expired` once its next "
+    "attempt would fall later than the platform's window minus this margin.",
     "delivery.circuit": "When a platform is considered down, and how often it is probed.",
     "delivery.circuit.failure_threshold": "Consecutive failed requests that open the circuit.",
     "delivery.circuit.cooldown_s": "Seconds before the first probe of an open circuit (doubles per "

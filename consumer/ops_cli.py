@@ -41,7 +41,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from consumer.observability.status import status_table
+    from consumer.status import status_table
 
     try:
         with urllib.request.urlopen(args.url, timeout=args.timeout) as response:  # an operator's URL

@@ -1,7 +1,7 @@
 """The import contract of the packages, checked over the source's AST (no imports executed).
 
 Layers, bottom up: the pure platform code (``connectors``) and the platform stand-in
-(``sandbox``) know nothing of the runtime; inside ``consumer``, the base modules (codec,
+(``sandbox``) know nothing of the runtime; inside ``consumer``, the base modules (codec, registry,
 config, contract, storage, kafka/, observability/) import only each other; the relay's wiring
 (``consumer.app``) and the command line (``consumer.cli``) are imported by nothing below them;
 the delivery ledger does not depend on the click-ID store. And no error is recognised by its
@@ -19,7 +19,9 @@ PACKAGES = ("consumer", "connectors", "sandbox")
 BASE = (
     "consumer.codec",
     "consumer.config",
+    "consumer.config_errors",
     "consumer.contract",
+    "consumer.registry",
     "consumer.storage",
     "consumer.kafka",
     "consumer.observability",
