@@ -46,13 +46,7 @@ STATE_FILE = RUN_DIR / "state.json"
 
 def read_state() -> dict[str, object] | None:
     """Return the recorded registry state if that registry is still alive, else None."""
-    if not STATE_FILE.is_file():
-        return None
-    state: dict[str, object] = json.loads(STATE_FILE.read_text())
-    pid = int(str(state["pid"]))
-    if procs.pid_alive(pid) and str(state["work_dir"]) in procs.cmdline(pid):
-        return state
-    return None
+    return procs.live_state(STATE_FILE, "work_dir")
 
 
 def cmd_start(args: argparse.Namespace) -> int:

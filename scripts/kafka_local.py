@@ -31,13 +31,7 @@ STATE_FILE = RUN_DIR / "state.json"
 
 def read_state() -> dict[str, object] | None:
     """Return the recorded broker state if that broker is still alive, else None."""
-    if not STATE_FILE.is_file():
-        return None
-    state: dict[str, object] = json.loads(STATE_FILE.read_text())
-    pid = int(str(state["pid"]))
-    if procs.pid_alive(pid) and str(state["data_dir"]) in procs.cmdline(pid):
-        return state
-    return None
+    return procs.live_state(STATE_FILE, "data_dir")
 
 
 def cmd_start(args: argparse.Namespace) -> int:

@@ -14,7 +14,6 @@ Typical use::
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from types import TracebackType
 from typing import Any, TextIO
 
 from consumer.devtools import procs
+from consumer.devtools.fetch_once import fetch_once
 from consumer.devtools.jars import REPO_ROOT
 from consumer.devtools.java import JavaNotFoundError, find_java
 
@@ -69,20 +69,15 @@ def ensure_distribution(
     the others wait and then find it present.
     """
     stream = out if out is not None else sys.stderr
-    target = dist_dir(version, cache_dir)
-    if dist_present(version, cache_dir):
-        return target
     version_dir = cache_dir / version
-    version_dir.mkdir(parents=True, exist_ok=True)
-    with open(version_dir / ".lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"[apicurio-local] waiting for another process fetching Apicurio {version}", file=stream)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        if not dist_present(version, cache_dir):
-            _fetch_and_unpack(version, version_dir, stream)
-    return target
+    fetch_once(
+        version_dir,
+        lambda: dist_present(version, cache_dir),
+        lambda: _fetch_and_unpack(version, version_dir, stream),
+        f"[apicurio-local] waiting for another process fetching Apicurio {version}",
+        stream,
+    )
+    return dist_dir(version, cache_dir)
 
 
 def _fetch_and_unpack(version: str, version_dir: Path, stream: TextIO) -> None:

@@ -9,13 +9,14 @@ running Maven twice or reading a half-copied directory.
 
 from __future__ import annotations
 
-import fcntl
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
+
+from consumer.devtools.fetch_once import fetch_once
 
 KAFKA_VERSION = "4.1.1"
 """Kafka release used by default; keep in sync with ``kafka.version`` in the POM."""
@@ -57,21 +58,15 @@ def ensure_jars(
     and then find the jars present.
     """
     stream = out if out is not None else sys.stderr
-    target = libs_dir(version, cache_dir)
-    if jars_present(version, cache_dir):
-        return target
     version_dir = cache_dir / version
-    version_dir.mkdir(parents=True, exist_ok=True)
-    with open(version_dir / ".lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"[kafka-local] waiting for another process resolving Kafka {version} jars", file=stream)
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        if jars_present(version, cache_dir):
-            return target
-        _run_maven(version, version_dir, pom_dir, stream)
-    return target
+    fetch_once(
+        version_dir,
+        lambda: jars_present(version, cache_dir),
+        lambda: _run_maven(version, version_dir, pom_dir, stream),
+        f"[kafka-local] waiting for another process resolving Kafka {version} jars",
+        stream,
+    )
+    return libs_dir(version, cache_dir)
 
 
 def _run_maven(version: str, version_dir: Path, pom_dir: Path, stream: TextIO) -> None:

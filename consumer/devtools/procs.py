@@ -16,6 +16,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import json
 import os
 import signal
 import socket
@@ -83,6 +84,19 @@ def pid_alive(pid: int) -> bool:
         return True
     state = stat.rsplit(")", 1)[-1].split()[0]
     return state not in ("Z", "X")
+
+
+def live_state(state_file: Path, marker_key: str) -> dict[str, object] | None:
+    """The state a detached server recorded in ``state_file`` (pid, address, …), if that server
+    still runs: its pid is alive and its command line names ``state[marker_key]`` (its data or
+    work directory), so a reused pid is not mistaken for it. None otherwise."""
+    if not state_file.is_file():
+        return None
+    state: dict[str, object] = json.loads(state_file.read_text())
+    pid = int(str(state["pid"]))
+    if pid_alive(pid) and str(state[marker_key]) in cmdline(pid):
+        return state
+    return None
 
 
 def cmdline(pid: int) -> str:
