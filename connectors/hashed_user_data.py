@@ -34,14 +34,14 @@ def hashed_user_data(
     country = nz.country(country_raw) if country_raw and not nz.is_sha256(country_raw.strip()) else None
     fields: tuple[tuple[str, str, Callable[[str], str | None], str], ...] = (
         ("em", "email", nz.email, "email"),
-        ("ph", "phone", lambda v: nz.phone_digits(v, phone_region), "phone"),
+        ("ph", "phone", nz.phone_rule(phone_region, digits=True), "phone"),
         ("fn", "first_name", nz.name, "name"),
         ("ln", "last_name", nz.name, "name"),
         ("ge", "gender", nz.gender, "gender"),
         ("db", "date_of_birth", nz.date_of_birth, "date_of_birth"),
         ("ct", "city", nz.city, "address"),
-        ("st", "state", lambda v: nz.state(v, country), "address"),
-        ("zp", "postal_code", lambda v: nz.postal_code(v, country), "address"),
+        ("st", "state", nz.state_rule(country), "address"),
+        ("zp", "postal_code", nz.postal_rule(country), "address"),
         ("country", "country", nz.country, "address"),
         ("external_id", "external_id", nz.external_id, "external_id"),
     )

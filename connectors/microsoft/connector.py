@@ -74,10 +74,10 @@ class MicrosoftConnector:
         self._email: Callable[[str], str | None] = (
             nz.email if settings.email_rule == "trim_lower" else email_strip_dots_and_alias
         )
-        self._phone: Callable[[str], str | None] = (
-            (lambda v: nz.phone_e164(v, region))
-            if settings.phone_format == "e164"
-            else (lambda v: nz.phone_digits(v, region))
+        # a bound rule (not a lambda): the hashing memo shares its result with every platform
+        # that reads the same number in the same form
+        self._phone: Callable[[str], str | None] = nz.phone_rule(
+            region, digits=settings.phone_format != "e164"
         )
 
     def _tag(self, event: Event) -> str:

@@ -149,7 +149,7 @@ class RedditConnector:
         dropped: list[str] = []
         for key, raw, func, match_key in (
             ("email", user.get("email"), nz.email_reddit, "email"),
-            ("phone_number", user.get("phone"), lambda v: nz.phone_e164(v, region), "phone"),
+            ("phone_number", user.get("phone"), nz.phone_rule(region), "phone"),
             ("external_id", user.get("external_id"), nz.external_id, "external_id"),
             ("ip_address", context.get("ip_address"), ip_address, None),
         ):

@@ -35,6 +35,9 @@ log = structlog.get_logger("capi_relay.output")
 
 Headers = Sequence[tuple[str, str | bytes | None]]
 OnAcked = Callable[[int, int], None]
+Position = str | tuple[str, int, int]
+"""The source message a record belongs to: "topic-partition@offset", or (topic, partition,
+offset) for the hot path (receipts), formatted only when an error is logged."""
 
 # How long an output may fail before the engine pauses intake and readiness turns false. Short:
 # every message consumed meanwhile would only wait for the same broken topic.
@@ -61,15 +64,39 @@ class OutRecord:
 
 @dataclass(slots=True, eq=False)
 class Job:
-    """A record on its way, with what to do on ack and, if it is too large, its smaller form."""
+    """A record on its way, with what to do on ack and, if it is too large, its smaller form.
+
+    The job is its own delivery callback (``__call__``): librdkafka calls it with the outcome
+    and it hands that to the producer that sent it, so a record costs no closure."""
 
     record: OutRecord
     on_acked: OnAcked
-    position: str  # the source message it belongs to, for error logs ("topic-partition@offset")
+    position: Position  # the source message it belongs to, for error logs
     smaller: Callable[[int], OutRecord | None] | None = None  # level 1, 2, … → a smaller record
     shrunk: int = 0
     delay_s: float = 0.2
     failing_since: float | None = None
+    owner: AckedProducer | None = None  # set by `AckedProducer.send`
+
+    def acked(self, partition: int, offset: int) -> None:
+        """The broker acknowledged the record (subclasses may do more per record)."""
+        self.on_acked(partition, offset)
+
+    def __call__(self, err: KafkaError | None, msg: Any) -> None:
+        owner = self.owner
+        assert owner is not None
+        if err is None:
+            owner.delivered(self, msg.partition(), msg.offset())
+        else:
+            owner.failed(self, err)
+
+
+def where(position: Position) -> str:
+    """A job's position as logged: "topic-partition@offset"."""
+    if isinstance(position, str):
+        return position
+    topic, partition, offset = position
+    return f"{topic}-{partition}@{offset}"
 
 
 def topic_max_message_bytes(
@@ -138,7 +165,7 @@ class AckedProducer:
 
     def poll_once(self, timeout: float = 0.0) -> None:
         """Serve callbacks, then produce what waits in the backlog."""
-        self.producer.poll(timeout)
+        (self._producer or self.producer).poll(timeout)
         if self.after_poll is not None:
             self.after_poll()
         while self._backlog and self._try_produce(self._backlog[0]):
@@ -151,40 +178,40 @@ class AckedProducer:
         return time.monotonic() - min(started) if started else 0.0
 
     def send(self, job: Job) -> None:
-        """Queue one record; ``job.on_acked`` runs on the loop thread after the broker's ack."""
+        """Queue one record; ``job.acked`` runs on the loop thread after the broker's ack."""
         self.pending += 1
+        job.owner = self
         if self._backlog or not self._try_produce(job):
             self._backlog.append(job)
 
     def _try_produce(self, job: Job) -> bool:
         """Produce now; False when librdkafka's queue is full (the job stays in the backlog)."""
         record = job.record
-
-        def on_delivery(err: KafkaError | None, msg: Any) -> None:
-            if err is None:
-                self.pending -= 1
-                self.written += 1
-                self._failing.discard(job)
-                job.on_acked(msg.partition(), msg.offset())
-            else:
-                self._failed(job, err)
-
         try:
-            self.producer.produce(
+            (self._producer or self.producer).produce(
                 self.topic,
-                value=record.value,
-                key=record.key,
+                record.value,
+                record.key,
+                -1 if record.partition is None else record.partition,  # -1: by key
+                job,  # on_delivery: the job calls back `delivered` or `failed`
                 headers=list(record.headers) if record.headers else None,
-                on_delivery=on_delivery,
-                partition=-1 if record.partition is None else record.partition,  # -1: by key
             )
         except BufferError:
             return False
         except KafkaException as exc:  # refused before sending: too large, unknown topic, …
-            self._failed(job, exc.args[0])
+            self.failed(job, exc.args[0])
         return True
 
-    def _failed(self, job: Job, err: KafkaError) -> None:
+    def delivered(self, job: Job, partition: int, offset: int) -> None:
+        """The broker acknowledged ``job``'s record (called by the job, on the loop thread)."""
+        self.pending -= 1
+        self.written += 1
+        if self._failing:
+            self._failing.discard(job)
+        job.acked(partition, offset)
+
+    def failed(self, job: Job, err: KafkaError) -> None:
+        """``job``'s record failed: shrink it if too large and it can, else retry after a back-off."""
         code = err.code()
         if code in _TOO_LARGE and job.smaller is not None:
             smaller = job.smaller(job.shrunk + 1)
@@ -192,7 +219,10 @@ class AckedProducer:
                 job.shrunk += 1
                 job.record = smaller
                 log.warning(
-                    "output_record_too_large", topic=self.topic, position=job.position, shrink=job.shrunk
+                    "output_record_too_large",
+                    topic=self.topic,
+                    position=where(job.position),
+                    shrink=job.shrunk,
                 )
                 self._backlog.append(job)
                 return
@@ -206,7 +236,7 @@ class AckedProducer:
                 "output_write_failed",
                 topic=self.topic,
                 kind=self.kind,
-                position=job.position,
+                position=where(job.position),
                 error=err.name(),
                 detail=err.str(),
                 retry_in_s=job.delay_s,

@@ -1,22 +1,42 @@
 """Produces receipts with an idempotent producer and calls back once the broker acknowledged
 each one.
 
-Callback-based rather than a future per record so the hot path pays one closure per (event,
-platform), not a task. The engine finishes a unit only in that callback, so a source offset is
-committed only after its receipts are durable — "every terminal outcome has a receipt" holds
-across crashes (at least once: a crash after the ack and before the commit repeats a receipt;
-readers deduplicate by (event_id, platform)). Failed writes are retried, never dropped.
+Callback-based rather than a future per record so the hot path pays one small object per
+(event, platform) — the job, which is also its own delivery callback — not a task or closures.
+The engine finishes a unit only in that callback, so a source offset is committed only after its
+receipts are durable — "every terminal outcome has a receipt" holds across crashes (at least
+once: a crash after the ack and before the commit repeats a receipt; readers deduplicate by
+(event_id, platform)). Failed writes are retried, never dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from consumer.kafka.acked_producer import AckedProducer, Job, OutRecord
 from consumer.observability import metrics
 from consumer.receipts.build import receipt_key
 from consumer.receipts.codec import ReceiptCodec
+
+
+def _unused(_partition: int, _offset: int) -> None:
+    """A receipt job's ``on_acked``: never called, `_ReceiptJob.acked` replaces it."""
+
+
+@dataclass(slots=True, eq=False)
+class _ReceiptJob(Job):
+    """One receipt on its way: on the ack, count it and finish the unit it belongs to."""
+
+    tally: metrics.Tally | None = None
+    labels: tuple[str, str] = ("", "")  # platform, outcome
+    finish: Callable[[], None] | None = None
+
+    def acked(self, partition: int, offset: int) -> None:
+        assert self.tally is not None and self.finish is not None
+        self.tally.add(metrics.RECEIPTS, *self.labels)
+        self.finish()
 
 
 class ReceiptWriter:
@@ -61,15 +81,12 @@ class ReceiptWriter:
 
     def emit(self, ref: Any, receipt: dict[str, Any], on_acked: Callable[[], None]) -> None:
         """Queue one receipt for ``ref``'s message; ``on_acked`` runs after the broker's ack."""
-        platform, outcome = receipt["platform"], receipt["outcome"]
-        acked = self._acked
-
-        def done(_partition: int, _offset: int) -> None:
-            acked.add(metrics.RECEIPTS, platform, outcome)
-            on_acked()
-
-        position = f"{ref.topic}-{ref.partition}@{ref.offset}"
-        self.out.send(Job(OutRecord(receipt_key(ref), self._codec.encode(receipt)), done, position))
+        record = OutRecord(receipt_key(ref), self._codec.encode(receipt))
+        labels = (receipt["platform"], receipt["outcome"])
+        position = (ref.topic, ref.partition, ref.offset)  # formatted only if a write fails
+        self.out.send(
+            _ReceiptJob(record, _unused, position, tally=self._acked, labels=labels, finish=on_acked)
+        )
 
     async def close(self, timeout: float = 10.0) -> int:
         """Flush outstanding receipts (their callbacks run here); returns how many are unacked."""
