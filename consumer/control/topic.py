@@ -24,6 +24,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaExcepti
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from consumer.control.state import PauseRecord, PlatformControl, now_ms
+from consumer.observability.kafka_log import with_logger
 
 log = structlog.get_logger("capi_relay.control")
 
@@ -36,7 +37,7 @@ class ControlTopicError(RuntimeError):
 
 def ensure_control_topic(admin_config: Mapping[str, Any], topic: str, timeout_s: float = 15.0) -> bool:
     """Create the compacted control topic if it is missing; True if it was created."""
-    admin = AdminClient(dict(admin_config))
+    admin = AdminClient(with_logger(dict(admin_config)))
     try:
         if topic in admin.list_topics(timeout=timeout_s).topics:
             return False
@@ -72,12 +73,14 @@ class ControlTopic:
     def load(self, timeout_s: float = 15.0) -> int:
         """Read every record up to the current end (blocking; run in a thread at start)."""
         consumer = Consumer(
-            {
-                **self._client_config,
-                "group.id": f"{self._prefix}control-{uuid.uuid4().hex[:8]}",
-                "enable.auto.commit": False,
-                "enable.partition.eof": True,
-            }
+            with_logger(
+                {
+                    **self._client_config,
+                    "group.id": f"{self._prefix}control-{uuid.uuid4().hex[:8]}",
+                    "enable.auto.commit": False,
+                    "enable.partition.eof": True,
+                }
+            )
         )
         self._consumer = consumer
         deadline = time.monotonic() + timeout_s
@@ -165,7 +168,9 @@ class ControlTopic:
         """Write a decision and wait for the broker's acknowledgement (blocking: use a thread)."""
         record = PauseRecord(paused, reason, now_ms(), socket.gethostname())
         if self._producer is None:
-            self._producer = Producer({**self._client_config, "acks": "all", "enable.idempotence": True})
+            self._producer = Producer(
+                with_logger({**self._client_config, "acks": "all", "enable.idempotence": True})
+            )
         errors: list[str] = []
 
         def delivered(err: Any, _msg: Any) -> None:

@@ -56,7 +56,7 @@ def ensure_topics(
 
 def partition_count(admin_config: Mapping[str, Any], topic: str, timeout_s: float = 15.0) -> int:
     """How many partitions ``topic`` has (it must exist)."""
-    admin = AdminClient(dict(admin_config))
+    admin = AdminClient(with_logger(dict(admin_config)))
     try:
         metadata = admin.list_topics(topic, timeout=timeout_s)
     except KafkaException as exc:
