@@ -91,6 +91,27 @@ class RetrySchedule:
             return None
         return self.park(platform, attempt, not_before, first_failure_ms, deadline, reason, now_ms)
 
+    def hold(
+        self,
+        platform: str,
+        *,
+        attempt: int,
+        event_time_ms: int | None,
+        first_failure_ms: int,
+        reason: str,
+        now_ms: int,
+    ) -> tuple[RetryInfo, int] | None:
+        """Where a paused platform's unit waits: the shortest tier, ready to be sent as soon as
+        the platform is resumed (``not_before`` now), its attempt and first failure unchanged —
+        being paused is not a failed attempt, so the backoff does not grow and the deadline does
+        not move. None (expired) only once the deadline itself has passed: a pause never makes
+        an event expire before its window would."""
+        deadline = self.deadline_ms(platform, event_time_ms, first_failure_ms)
+        if now_ms > deadline:
+            return None
+        due = now_ms + self.tier_delay_ms(0)
+        return RetryInfo(platform, attempt, now_ms, due, first_failure_ms, deadline, reason), 0
+
     def park(
         self,
         platform: str,
