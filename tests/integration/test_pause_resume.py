@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,59 @@ def test_pause_restart_resume_loses_nothing(kafka_bootstrap: str, tmp_path: Path
     assert verdict.missing == []
     assert sum(verdict.dead_lettered.values()) == 0 and verdict.decode_records == 0
     assert _cli("pause", "nope", "--url", admin_url).returncode == 2  # relay gone: one line, exit 2
+
+
+def test_a_paused_platform_is_parked_past_the_in_flight_cap_and_back_at_once_on_resume(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    """More events than ``max_in_flight_events`` while TikTok is paused: they are parked on the
+    retry topic, so Meta receives everything and the source commits fully meanwhile; a stop
+    while paused does not wait for the drain deadline; after a restart and a resume TikTok
+    receives every parked event well before the shortest retry tier (30 s) would hand it out."""
+    scenario = Scenario(kafka_bootstrap, partitions=2)
+    scenario.create_topics()
+    admin_port = _free_port()
+    admin_url = f"http://127.0.0.1:{admin_port}"
+    with sandbox_process(seed=2) as sandbox:
+        config = scenario.config(
+            sandbox.base_url,
+            SLUGS,
+            admin={"http_port": admin_port},
+            topics={"control": f"{scenario.prefix}.control"},
+            consumer={"drain_deadline_s": 20, "commit_interval_ms": 500},
+            delivery={"max_in_flight_events": 20, "delayed_retry": {"delays_s": [30, 60]}},
+        )
+
+        def received(slug: str) -> set[str]:
+            return {e["event_id"] for e in sandbox.events(slug)}
+
+        relay = RelayProcess(config, tmp_path, "paused1")
+        try:
+            relay.wait_started()
+            assert wait_until(lambda: _cli("pause", "tiktok", "--url", admin_url).returncode == 0, 60, 1)
+            scenario.produce(200, seed=4)
+            assert wait_until(lambda: received("meta") >= set(scenario.produced), 120), "meta flows on"
+            assert wait_until(scenario.fully_committed, 60, 1), "source committed while paused"
+            assert received("tiktok") == set()
+            code, seconds = relay.terminate()
+            assert code == 0 and seconds < 15  # nothing held in memory: no drain-deadline wait
+        finally:
+            relay.stop_quietly()
+
+        relay = RelayProcess(config, tmp_path, "paused2")
+        try:
+            scenario.produce(50, seed=5)
+            assert wait_until(lambda: received("meta") >= set(scenario.produced), 120), "after restart"
+            assert received("tiktok") == set()  # still paused
+            assert wait_until(lambda: _cli("resume", "tiktok", "--url", admin_url).returncode == 0, 30, 1)
+            started = time.monotonic()
+            assert wait_until(lambda: received("tiktok") >= set(scenario.produced), 60, 0.2), "parked"
+            assert time.monotonic() - started < 20  # taken on resume, not when the 30 s tier is due
+            assert wait_until(scenario.fully_committed, 60, 1)
+            code, _ = relay.terminate()
+            assert code == 0
+        finally:
+            relay.stop_quietly()
+        verdict = verify(scenario, SLUGS, {slug: sandbox.events(slug) for slug in SLUGS})
+    assert verdict.missing == []
+    assert sum(verdict.dead_lettered.values()) == 0 and verdict.decode_records == 0

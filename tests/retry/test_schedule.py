@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from consumer.kafka.retry_topic import RetryInfo, tier_partition
@@ -161,4 +162,14 @@ def test_a_paused_unit_waits_in_the_shortest_tier_ready_at_once_until_its_deadli
             "meta", attempt=3, event_time_ms=event, first_failure_ms=5, reason="p", now_ms=at_deadline + 1
         )
         is None
+    )
+
+
+def test_a_platform_without_a_time_limit_waits_seven_days_not_forever() -> None:
+    """TikTok's and Pinterest's windows are infinite: the deadline was ``int(inf)`` (an
+    OverflowError that left the unit unfinished and its partition wedged)."""
+    schedule = RetrySchedule(windows_days={"tiktok": math.inf}, window_margin_s=3600)
+    assert schedule.deadline_ms("tiktok", 1_000, 1) == 1_000 + 7 * DAY_MS - 3_600_000
+    assert schedule.hold(
+        "tiktok", attempt=0, event_time_ms=1_000, first_failure_ms=1, reason="p", now_ms=2_000
     )
