@@ -100,7 +100,7 @@ class PlatformDispatcher:
         self._inflight_tasks: set[asyncio.Task[None]] = set()
         self._max_concurrency = 8
         self.retries = 0
-        self.control: PauseSwitch | None = None  # consulted before each batch: paused = held
+        self.control: PauseSwitch | None = None  # consulted on submit and before each batch
         self.park_paused = False  # paused units end as "hold" (parked) instead of waiting here
         self.on_resume: Callable[[str], None] | None = None  # told when the pause is lifted
         self._held_since: float | None = None
