@@ -5,10 +5,12 @@ missing."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -100,6 +102,7 @@ def test_a_paused_platform_is_parked_past_the_in_flight_cap_and_back_at_once_on_
     scenario.create_topics()
     admin_port = _free_port()
     admin_url = f"http://127.0.0.1:{admin_port}"
+    status_port = _free_port()
     with sandbox_process(seed=2) as sandbox:
         config = scenario.config(
             sandbox.base_url,
@@ -108,7 +111,16 @@ def test_a_paused_platform_is_parked_past_the_in_flight_cap_and_back_at_once_on_
             topics={"control": f"{scenario.prefix}.control"},
             consumer={"drain_deadline_s": 20, "commit_interval_ms": 500},
             delivery={"max_in_flight_events": 20, "delayed_retry": {"delays_s": [30, 60]}},
+            observability={"http_host": "127.0.0.1", "http_port": status_port},
         )
+
+        def tiktok_status() -> dict[str, object]:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{status_port}/status", timeout=5) as r:
+                    platforms: dict[str, dict[str, object]] = json.load(r)["platforms"]
+                    return platforms["tiktok"]
+            except OSError:
+                return {}
 
         def received(slug: str) -> set[str]:
             return {e["event_id"] for e in sandbox.events(slug)}
@@ -121,6 +133,9 @@ def test_a_paused_platform_is_parked_past_the_in_flight_cap_and_back_at_once_on_
             assert wait_until(lambda: received("meta") >= set(scenario.produced), 120), "meta flows on"
             assert wait_until(scenario.fully_committed, 60, 1), "source committed while paused"
             assert received("tiktok") == set()
+            held = len(scenario.produced)  # every event goes to tiktok too: all parked, none in memory
+            assert wait_until(lambda: tiktok_status().get("waiting_retry") == held, 30), tiktok_status()
+            assert tiktok_status()["paused"] is True and tiktok_status()["in_flight"] == 0
             code, seconds = relay.terminate()
             assert code == 0 and seconds < 15  # nothing held in memory: no drain-deadline wait
         finally:
