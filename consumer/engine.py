@@ -344,7 +344,9 @@ class Engine:
         ref.retry = record.info
         ref.event_id, ref.event_type = record.event_id, record.event_type
         if record.info.not_before_ms <= now_ms:
-            metrics.RETRY_REDELIVERED.labels(record.info.platform).inc()
+            ready = self._gate.ready
+            if ready is None or ready(record.info.platform):  # a paused one is parked again
+                metrics.RETRY_REDELIVERED.labels(record.info.platform).inc()
             metrics.RETRY_BACKLOG.labels(record.info.platform).dec()
         return True
 

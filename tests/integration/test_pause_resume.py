@@ -5,6 +5,7 @@ missing."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -12,10 +13,20 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
+from confluent_kafka import Consumer, TopicPartition
+from prometheus_client import REGISTRY
 
-from sandbox.testing import sandbox_process
+from consumer.app import build_relay, run_relay
+from consumer.config import load_settings
+from consumer.control.state import PauseRecord
+from consumer.delivery.credentials_api import StaticCredentials
+from consumer.demo_settings import sandbox_credentials
+from consumer.kafka.dlq import headers_dict
+from consumer.kafka.retry_topic import H_RETRY_ATTEMPT
+from sandbox.testing import running_sandbox, sandbox_process
 from tests.integration.relay_harness import RelayProcess, Scenario, verify, wait_until
 
 pytestmark = pytest.mark.integration
@@ -158,3 +169,79 @@ def test_a_paused_platform_is_parked_past_the_in_flight_cap_and_back_at_once_on_
         verdict = verify(scenario, SLUGS, {slug: sandbox.events(slug) for slug in SLUGS})
     assert verdict.missing == []
     assert sum(verdict.dead_lettered.values()) == 0 and verdict.decode_records == 0
+
+
+async def test_a_pause_longer_than_the_first_tier_re_parks_without_counting_attempts(
+    kafka_bootstrap: str,
+) -> None:
+    """The first tier is 1 s and TikTok stays paused for 6 s: its parked events are read again
+    and parked again several times — always as attempt 0 (being paused is no failed attempt),
+    none dead-lettered — and after the resume each is delivered once."""
+    n = 30
+    scenario = Scenario(kafka_bootstrap, partitions=1)
+    scenario.create_topics()
+    scenario.produce(n, seed=6)
+    async with running_sandbox() as sandbox:
+        config = scenario.config(
+            sandbox.base_url,
+            SLUGS,
+            admin={"http_port": None},
+            topics={"control": f"{scenario.prefix}.control"},
+            delivery={"delayed_retry": {"delays_s": [1, 60], "jitter": 0}},
+        )
+        tokens, extra = sandbox_credentials(SLUGS)
+        relay = build_relay(load_settings(**config), credentials=StaticCredentials(tokens, extra=extra))
+        assert relay.control is not None
+        control = relay.control
+        control.apply("tiktok", PauseRecord(True, "long"))
+
+        def holds() -> float:
+            return (
+                REGISTRY.get_sample_value(
+                    "capi_retry_scheduled_total", {"platform": "tiktok", "cause": "hold"}
+                )
+                or 0.0
+            )
+
+        def redelivered() -> float:
+            return REGISTRY.get_sample_value("capi_retry_redelivered_total", {"platform": "tiktok"}) or 0.0
+
+        before, taken, started, seen = holds(), redelivered(), time.monotonic(), {}
+
+        def step(_engine: object) -> bool:
+            accepted = {slug: len(sandbox.state.events(slug)) for slug in SLUGS}
+            if "parks" not in seen and time.monotonic() - started > 6:
+                seen["tiktok_while_paused"] = accepted["tiktok"]
+                seen["parks"] = holds() - before
+                seen["redelivered"] = redelivered() - taken
+                control.apply("tiktok", PauseRecord(False))
+            return "parks" in seen and accepted == {"meta": n, "tiktok": n}
+
+        await asyncio.wait_for(run_relay(relay, stop_when=step, install_signals=False), 90)
+        counts = {slug: {e["count"] for e in sandbox.state.events(slug)} for slug in SLUGS}
+    assert seen["tiktok_while_paused"] == 0
+    assert seen["parks"] >= 3 * n  # parked, then parked again at least twice
+    assert seen["redelivered"] == 0  # a re-read while paused is no new attempt
+    assert scenario.dlq_records() == []
+    assert counts == {"meta": {1}, "tiktok": {1}}
+    attempts = {
+        headers_dict(msg.headers())[H_RETRY_ATTEMPT] for msg in _read_topic(kafka_bootstrap, scenario.retry)
+    }
+    assert attempts == {"0"}
+
+
+def _read_topic(bootstrap: str, topic: str) -> list[Any]:
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": f"read-{topic}", "auto.offset.reset": "earliest"}
+    )
+    meta = consumer.list_topics(topic, timeout=10).topics[topic]
+    ends = {
+        p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1] for p in meta.partitions
+    }
+    consumer.assign([TopicPartition(topic, p, 0) for p in ends])
+    out: list[Any] = []
+    deadline = time.monotonic() + 30
+    while len(out) < sum(ends.values()) and time.monotonic() < deadline:
+        out += [m for m in consumer.consume(500, 1.0) if m.error() is None]
+    consumer.close()
+    return out
