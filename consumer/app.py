@@ -157,6 +157,7 @@ def build_relay(
     control = control_from_settings(settings)
     for dispatcher in dispatchers.values():
         dispatcher.control = control  # a paused platform's units are held (consumer/control)
+    engine.follow_pauses(control.is_paused)  # with a retry topic: parked there, not in memory
     return Relay(
         engine, sender, settings, dispatchers, store, ingester, broker_health,
         outputs=outputs, control=control, source=source,
@@ -272,7 +273,7 @@ async def _start_observability(relay: Relay) -> Any:
     from consumer.observability.gauges import refresh_circuit_gauges
     from consumer.observability.kafka_health import EngineReadiness
     from consumer.observability.server import start_observability_server
-    from consumer.status import relay_status
+    from consumer.status import relay_status, retry_backlog_metric
 
     readiness = EngineReadiness(relay.engine, relay.broker_health, outputs=relay.outputs)
     disabled = tuple(slug for slug, p in relay.settings.platforms.items() if not p.enabled)
@@ -283,7 +284,8 @@ async def _start_observability(relay: Relay) -> Any:
         before_scrape=lambda: refresh_circuit_gauges(relay.dispatchers),
         json_routes={
             "/status": lambda: relay_status(
-                relay.engine, relay.dispatchers, readiness, relay.broker_health, relay.control, disabled
+                relay.engine, relay.dispatchers, readiness, relay.broker_health, relay.control, disabled,
+                retry_backlog_metric,
             )
         },
         liveness=wedge_detector(relay).check,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import structlog
@@ -216,6 +216,18 @@ class Engine:
         if self._gate is not None:
             self._gate.close()
 
+    def follow_pauses(self, is_paused: Callable[[str], bool]) -> None:
+        """With a retry topic, a paused platform's units are parked there (cause ``hold``)
+        instead of held in memory, and come back as soon as it is resumed. Without one, the
+        dispatchers keep holding them in memory (intake pauses at the in-flight cap)."""
+        gate = self._gate
+        if gate is None:
+            return
+        gate.ready = lambda slug: not is_paused(slug)
+        for dispatcher in self._dispatchers.values():
+            dispatcher.park_paused = True
+            dispatcher.on_resume = lambda _slug: None if self._stopping.is_set() else gate.wake()
+
     def _may_resume(self, tp: TP) -> bool:
         """Whether a held retry partition may fetch again now that its head is due."""
         return tp in self.assigned and not self._paused_for_backpressure and not self._stopping.is_set()
@@ -332,7 +344,9 @@ class Engine:
         ref.retry = record.info
         ref.event_id, ref.event_type = record.event_id, record.event_type
         if record.info.not_before_ms <= now_ms:
-            metrics.RETRY_REDELIVERED.labels(record.info.platform).inc()
+            ready = self._gate.ready
+            if ready is None or ready(record.info.platform):  # a paused one is parked again
+                metrics.RETRY_REDELIVERED.labels(record.info.platform).inc()
             metrics.RETRY_BACKLOG.labels(record.info.platform).dec()
         return True
 

@@ -24,7 +24,9 @@ from consumer.retry.parker import RetryParker
 
 # Terminal kinds of the dispatcher that mean "not now" rather than "never": with a retry topic
 # they are parked until a later attempt; without one they are dead-lettered as they are.
-LATER = frozenset({"exhausted", "auth"})
+# "hold" (a paused platform) comes only with a retry topic (without one the dispatcher holds
+# the unit in memory).
+LATER = frozenset({"exhausted", "auth", "hold"})
 
 
 class OutcomeRouter:
@@ -123,7 +125,10 @@ class OutcomeRouter:
         reason = outcome.reason or cause
         if outcome.code and outcome.code not in reason:
             reason = f"{outcome.code}: {reason}"
-        plan = self.parker.plan(ref, slug, outcome.retry_after, reason, unit.first_attempt_ms, now_ms)
+        if cause == "hold":  # paused: not a failed attempt (`RetrySchedule.hold`)
+            plan = self.parker.plan_hold(ref, slug, reason, unit.first_attempt_ms, now_ms)
+        else:
+            plan = self.parker.plan(ref, slug, outcome.retry_after, reason, unit.first_attempt_ms, now_ms)
         context: dict[str, Any] = {
             "attempts": unit.attempts,
             "http_status": unit.last_status,

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from consumer.delivery.circuit import CircuitState
 from consumer.delivery.dispatcher import PlatformDispatcher
 from consumer.engine_stats import EngineStats
+from consumer.observability import metrics
 from consumer.observability.kafka_health import BrokerHealth
 from consumer.observability.server import ReadinessProbe
 
@@ -36,10 +37,21 @@ class EngineView(Protocol):
 
 
 RetryBacklog = Callable[[str], int]
-"""Units of a platform parked outside the process for a later retry (a retry topic); 0 today."""
+"""Units of a platform parked outside the process for a later retry (the retry topic)."""
 
 
 def _no_backlog(_slug: str) -> int:
+    return 0
+
+
+def retry_backlog_metric(slug: str) -> int:
+    """The platform's ``capi_retry_backlog`` (parked by this instance minus taken by it; read,
+    not counted twice). Never below 0: after a restart an instance takes records an earlier
+    one parked."""
+    for family in metrics.RETRY_BACKLOG.collect():
+        for sample in family.samples:
+            if sample.labels.get("platform") == slug:
+                return max(0, int(sample.value))
     return 0
 
 

@@ -1,6 +1,8 @@
 """Which platforms are paused, and why. The dispatcher consults `PlatformControl.is_paused`
-before each batch and holds a paused platform's units like an open circuit (queued, not sent,
-not spending their retry budget, never dead-lettered for being paused); ``/status`` reads it.
+when a unit arrives and before each batch: a paused platform's units are parked on the retry
+topic (or, with delayed retries off, held in memory like behind an open circuit) — never sent,
+never dead-lettered for being paused; the retry gate reads it to release them on resume;
+``/status`` reads it.
 
 Two sources: ``platforms.<p>.paused: true`` in the configuration file (a floor: only a file
 change lifts it), and the latest record for the platform on the control topic (what

@@ -22,6 +22,7 @@ from connectors.base import BatchLimits, Connector, Item, ItemOutcome, OutcomeKi
 from consumer.delivery.circuit import CircuitBreaker
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.http import HttpSender
+from consumer.delivery.pausing import PauseSwitch, drain, give_back_held_time, paused_outcome
 from consumer.delivery.platform_state import PlatformState
 from consumer.delivery.retry import RetryPolicy
 from consumer.observability import metrics
@@ -59,13 +60,8 @@ class Unit:
         return ref.alive
 
 
-class PauseSwitch(Protocol):
-    """Whether a platform is paused (consumer.control.PlatformControl)."""
-
-    def is_paused(self, slug: str) -> bool: ...
-
-
-# Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth", outcome)
+# Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth" | "hold" (a
+# paused platform's unit, when `park_paused` is set), outcome)
 OutcomeCallback = Callable[[Unit, str, ItemOutcome], None]
 
 
@@ -104,13 +100,19 @@ class PlatformDispatcher:
         self._inflight_tasks: set[asyncio.Task[None]] = set()
         self._max_concurrency = 8
         self.retries = 0
-        self.control: PauseSwitch | None = None  # consulted before each batch: paused = held
+        self.control: PauseSwitch | None = None  # consulted on submit and before each batch
+        self.park_paused = False  # paused units end as "hold" (parked) instead of waiting here
+        self.on_resume: Callable[[str], None] | None = None  # told when the pause is lifted
         self._held_since: float | None = None
 
     # -- intake ----------------------------------------------------------------------------------
 
     def submit(self, unit: Unit) -> None:
         """Queue a unit for its first or next attempt."""
+        if self.park_paused and self.control is not None and self.control.is_paused(self.slug):
+            self._held_since = self._held_since or time.monotonic()  # so that resume is seen
+            self._finish(unit, "hold", paused_outcome(self.slug, self.control))
+            return
         queue = self._queues.get(unit.item.route)
         if queue is None:
             queue = self._queues[unit.item.route] = deque()
@@ -201,16 +203,21 @@ class PlatformDispatcher:
                 await asyncio.wait_for(self._wake.wait(), timeout=max(0.001, wait))
 
     def _held(self, now: float) -> bool:
-        """Whether the platform is paused; on resume, the held time is given back to the queued
-        units' retry budget (being paused is not a delivery failure)."""
+        """Whether the platform is paused; with a retry topic its queued units end as "hold" (the
+        router parks them). On resume, the held time is given back to the queued units' retry
+        budget (being paused is not a delivery failure) and `on_resume` is told."""
         paused = self.control is not None and self.control.is_paused(self.slug)
+        if paused and self.park_paused and self.control is not None:
+            for unit in drain(self._queues.values()):
+                self._queued -= 1
+                self._finish(unit, "hold", paused_outcome(self.slug, self.control))
         if paused and self._held_since is None:
             self._held_since = now
         elif not paused and self._held_since is not None:
             since, self._held_since = self._held_since, None
-            for queue in self._queues.values():
-                for unit in queue:
-                    unit.created += now - max(unit.created, since)  # the time it was held
+            give_back_held_time(self._queues.values(), since, now)
+            if self.on_resume is not None:
+                self.on_resume(self.slug)
         return paused
 
     def _gate_wait(self, now: float) -> float:

@@ -5,7 +5,9 @@ due grows with its offset. When the record at a partition's head is not due yet,
 is paused and its position moved back to that record (a seek), and a timer resumes it when the
 head is due: no polling, no busy loop, and nothing behind the head is due earlier. A record
 that is due but whose ``not_before`` (a platform hint that did not fit a tier) lies further
-ahead is re-parked by the caller into a shorter tier.
+ahead is re-parked by the caller into a shorter tier. A paused platform's parked units sit in
+the shortest tier, ready at once: when the platform is resumed the held partitions are re-read
+(`wake`) and those records are taken without waiting for their tier.
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ class RetryGate:
         self.topic = topic
         self._source = source
         self._may_resume = may_resume
+        # Whether a platform takes deliveries now (not paused); None: every record waits for
+        # its tier. A ready platform's record whose ``not_before`` has passed is taken before
+        # its tier's due time: how a paused platform's parked units come back on resume.
+        self.ready: Callable[[str], bool] | None = None
         self._held: dict[TP, asyncio.TimerHandle] = {}
         self._heads: dict[TP, RetryInfo] = {}
 
@@ -84,7 +90,9 @@ class RetryGate:
     def due(self, tp: TP, offset: int, info: RetryInfo, now_ms: int) -> bool:
         """True if the record may be taken now; otherwise hold its partition at ``offset``
         until it is (the caller skips the rest of this partition's batch)."""
-        if info.due_ms <= now_ms:
+        if info.due_ms <= now_ms or (
+            info.not_before_ms <= now_ms and self.ready is not None and self.ready(info.platform)
+        ):
             return True
         self.hold(tp, offset, info, (info.due_ms - now_ms) / 1000)
         return False
@@ -106,6 +114,13 @@ class RetryGate:
         self._export()
         if self._may_resume(tp):
             self._source.resume([tp])
+
+    def wake(self) -> None:
+        """Re-read every held partition's head now (a platform was resumed: its parked units,
+        ready since they were parked, are taken at once; other heads are held again)."""
+        for tp, handle in list(self._held.items()):
+            handle.cancel()
+            self._release(tp)
 
     def forget(self, tps: Sequence[TP]) -> None:
         """Partitions revoked or lost: their timers go (the new owner holds them itself)."""

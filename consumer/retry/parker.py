@@ -59,6 +59,21 @@ class RetryParker:
             rng=self._rng,
         )
 
+    def plan_hold(
+        self, ref: MessageRef, platform: str, reason: str, first_failure_ms: int, now_ms: int
+    ) -> tuple[RetryInfo, int] | None:
+        """Park a paused platform's unit (see `RetrySchedule.hold`): a retry record keeps its
+        attempt and first failure; a fresh unit waits as attempt 0 (no delayed attempt yet)."""
+        waiting = ref.retry if ref.retry is not None and ref.retry.platform == platform else None
+        return self.schedule.hold(
+            platform,
+            attempt=waiting.attempt if waiting else 0,
+            event_time_ms=ref.event_time_ms,
+            first_failure_ms=waiting.first_failure_ms if waiting else (first_failure_ms or now_ms),
+            reason=reason,
+            now_ms=now_ms,
+        )
+
     def repark(self, info: RetryInfo, now_ms: int) -> tuple[RetryInfo, int]:
         """A record read when its tier was due but before its ``not_before``: a shorter tier."""
         return self.schedule.park(

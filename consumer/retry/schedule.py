@@ -10,6 +10,7 @@ minus a safety margin, or the platform's configured maximum age, whichever is ea
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +38,12 @@ class RetrySchedule:
 
     def deadline_ms(self, platform: str, event_time_ms: int | None, first_failure_ms: int) -> int:
         """The last moment an attempt may be made: window minus margin, or the maximum age.
-        Without an event time, the first failure stands in for it."""
+        Without an event time, the first failure stands in for it. A platform without a time
+        limit (TikTok, Pinterest: an infinite window) and without ``max_age_s`` waits 7 days."""
         origin = event_time_ms or first_failure_ms
         limits: list[float] = []
         window = self.windows_days.get(platform)
-        if window is not None:
+        if window is not None and math.isfinite(window):
             limits.append(window * DAY_MS - self.window_margin_s * 1000)
         max_age = self.max_age_s.get(platform)
         if max_age is not None:
@@ -90,6 +92,27 @@ class RetrySchedule:
         if not_before > deadline:
             return None
         return self.park(platform, attempt, not_before, first_failure_ms, deadline, reason, now_ms)
+
+    def hold(
+        self,
+        platform: str,
+        *,
+        attempt: int,
+        event_time_ms: int | None,
+        first_failure_ms: int,
+        reason: str,
+        now_ms: int,
+    ) -> tuple[RetryInfo, int] | None:
+        """Where a paused platform's unit waits: the shortest tier, ready to be sent as soon as
+        the platform is resumed (``not_before`` now), its attempt and first failure unchanged —
+        being paused is not a failed attempt, so the backoff does not grow and the deadline does
+        not move. None (expired) only once the deadline itself has passed: a pause never makes
+        an event expire before its window would."""
+        deadline = self.deadline_ms(platform, event_time_ms, first_failure_ms)
+        if now_ms > deadline:
+            return None
+        due = now_ms + self.tier_delay_ms(0)
+        return RetryInfo(platform, attempt, now_ms, due, first_failure_ms, deadline, reason), 0
 
     def park(
         self,

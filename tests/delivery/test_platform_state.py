@@ -134,3 +134,49 @@ def test_a_held_platform_gives_its_units_the_held_time_back() -> None:
     assert not dispatcher._held(1000.0)
     assert early.created == 100.0 + 850.0  # held from 150 to 1000
     assert late.created == 400.0 + 600.0  # held from its arrival at 400
+
+
+class _Ref:
+    alive = True
+
+
+class _ReasonSwitch(_Switch):
+    def pause_reason(self, slug: str) -> str | None:
+        return "token rotation" if slug in self.paused else None
+
+
+def test_with_a_retry_topic_a_paused_platform_hands_its_units_back_as_hold() -> None:
+    """Parked, not held in memory: units queued before the pause and units submitted during it
+    end as "hold" with a reason naming the pause; the resume is reported (the retry gate then
+    releases the parked units at once)."""
+    switch = _ReasonSwitch()
+    ended: list[tuple[str, str, str | None, str | None]] = []
+    resumed: list[str] = []
+    dispatcher = PlatformDispatcher(
+        _Connector(),  # type: ignore[arg-type]
+        HttpSender(),
+        None,  # type: ignore[arg-type]
+        lambda unit, terminal, outcome: ended.append(
+            (unit.item.event_id, terminal, outcome.code, outcome.reason)
+        ),
+        RetryPolicy(),
+        CircuitBreaker(),
+    )
+    dispatcher.control, dispatcher.park_paused, dispatcher.on_resume = switch, True, resumed.append
+
+    def unit(event_id: str) -> Unit:
+        item = Item(event_id=event_id, event_type="purchase", event_time_ms=0, payload={}, route="r")
+        return Unit(ref=_Ref(), item=item, size=1)
+
+    dispatcher._queues["r"] = deque([unit("queued")])
+    dispatcher._queued = 1
+    switch.paused.add("tiktok")
+    assert dispatcher._held(10.0)
+    dispatcher.submit(unit("new"))
+    reason = "tiktok is paused (token rotation)"
+    assert ended == [("queued", "hold", "paused", reason), ("new", "hold", "paused", reason)]
+    assert dispatcher.in_flight == 0 and resumed == []
+    switch.paused.clear()
+    assert not dispatcher._held(20.0) and resumed == ["tiktok"]
+    dispatcher.submit(unit("after"))
+    assert len(ended) == 2 and dispatcher.in_flight == 1  # queued for delivery again

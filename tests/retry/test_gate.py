@@ -93,3 +93,23 @@ def test_parse_reads_the_original_position_and_strips_our_headers() -> None:
     assert (record.event_id, record.event_type) == ("ORD-1", "purchase")
     assert record.headers == [("traceparent", b"00-abc")]
     assert RetryGate("capi.retry", FakeSource(), lambda tp: True).parse(FakeMessage([])) is None
+
+
+async def test_a_resumed_platform_takes_its_parked_units_before_their_tier_is_due() -> None:
+    """A paused platform's parked unit (``not_before`` passed, tier not yet due) is held while
+    the platform is paused and taken at once after `wake` once it is resumed; a record still
+    in its backoff (``not_before`` ahead) waits for its tier either way."""
+    source = FakeSource()
+    gate = RetryGate("capi.retry", source, may_resume=lambda tp: True)
+    paused = {"meta"}
+    gate.ready = lambda slug: slug not in paused
+    now_ms = 1_000_000
+    parked = RetryInfo("meta", 0, now_ms - 10, now_ms + 60_000, 1, 10**13, "paused: meta is paused")
+    assert not gate.due(TP0, 7, parked, now_ms) and gate.held == {TP0}
+    paused.clear()
+    gate.wake()
+    assert gate.held == frozenset() and source.calls[-1] == ("resume", TP0, None)
+    assert gate.due(TP0, 7, parked, now_ms)
+    backoff = RetryInfo("meta", 2, now_ms + 5_000, now_ms + 5_000, 1, 10**13, "503")
+    assert not gate.due(TP0, 8, backoff, now_ms)
+    gate.close()

@@ -75,14 +75,38 @@ async def test_spent_attempts_park_on_the_first_tier_and_finish_on_the_ack() -> 
     assert done == [unit.ref] and router.stats.outcomes["meta"]["retry_later"] == 1
 
 
-async def test_a_paused_platform_holds_the_unit_and_a_retry_record_counts_on() -> None:
+async def test_a_paused_platform_parks_without_counting_an_attempt() -> None:
+    """Being paused is not a failed attempt: a retry record of the paused platform keeps its
+    attempt and first failure, goes to the shortest tier and is ready at once (sent as soon as
+    the platform is resumed); a fresh unit waits as attempt 0."""
     router, _dlq, retry, done = _router()
     waiting = RetryInfo("meta", 2, 0, 0, 1_000, 0, "503")
-    router.hold(_unit(retry=waiting), ItemOutcome(OutcomeKind.RETRY, reason="paused by an operator"), "hold")
+    paused = ItemOutcome(OutcomeKind.RETRY, reason="meta is paused (rotation)", code="paused")
+    before = int(time.time() * 1000)
+    router.hold(_unit(retry=waiting), paused, "hold")
+    router.on_outcome(_unit(), "hold", paused)
     await _settle(router)
-    ((letter, partition),) = retry.letters
-    assert letter.extra[H_RETRY_ATTEMPT] == "3" and partition == 2  # third delayed attempt: 30 min tier
-    assert letter.first_failure_ms == 1_000 and len(done) == 1
+    (again, p1), (fresh, p2) = retry.letters
+    assert (again.extra[H_RETRY_ATTEMPT], fresh.extra[H_RETRY_ATTEMPT], p1, p2) == ("2", "0", 0, 0)
+    assert again.first_failure_ms == 1_000 and again.reason == "meta is paused (rotation)"
+    info = RetryInfo.from_headers(dict(again.extra))
+    assert info is not None and before <= info.not_before_ms <= int(time.time() * 1000)
+    assert info.due_ms - info.not_before_ms == 60_000  # the shortest tier
+    assert len(done) == 2 and router.stats.outcomes["meta"]["retry_later"] == 2
+
+
+async def test_a_pause_expires_an_event_only_once_its_deadline_has_passed() -> None:
+    """A plain retry expires when its next attempt would fall after the deadline; a paused
+    unit is parked up to the deadline itself (a pause never brings `expired` forward)."""
+    router, dlq, retry, _done = _router()
+    paused = ItemOutcome(OutcomeKind.RETRY, reason="meta is paused", code="paused")
+    margin = 3_600_000
+    router.on_outcome(_unit(event_age_ms=7 * DAY_MS - margin - 30_000), "hold", paused)
+    router.on_outcome(_unit(event_age_ms=7 * DAY_MS - margin + 30_000), "hold", paused)
+    await _settle(router)
+    assert len(retry.letters) == 1  # 30 s before its deadline: still parked (a retry would expire)
+    ((letter, _),) = dlq.letters
+    assert letter.outcome == "expired"
 
 
 async def test_the_next_attempt_after_the_window_is_dead_lettered_expired() -> None:

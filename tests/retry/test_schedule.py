@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from consumer.kafka.retry_topic import RetryInfo, tier_partition
@@ -138,3 +139,37 @@ def test_a_retry_later_receipt_encodes_fast_and_trace_says_waiting() -> None:
         "waiting for retry until 2023-11-15 04:13:20.000Z (attempt 2, TOO_RECENT_EVENT: retry later)" in text
     )
     assert "capi.retry partition 4 offset 17" in text
+
+
+def test_a_paused_unit_waits_in_the_shortest_tier_ready_at_once_until_its_deadline() -> None:
+    """Being paused is not an attempt: the attempt and first failure stay, the wait is the
+    shortest tier (re-parked there while the pause lasts), ``not_before`` is now so a resume
+    takes it at once; expired only once the deadline itself has passed."""
+    schedule = RetrySchedule(windows_days={"meta": 7}, window_margin_s=3600)
+    now = 10 * DAY_MS
+    event = now - DAY_MS
+    plan = schedule.hold("meta", attempt=3, event_time_ms=event, first_failure_ms=5, reason="p", now_ms=now)
+    assert plan is not None
+    info, tier = plan
+    assert (tier, info.attempt, info.first_failure_ms, info.not_before_ms) == (0, 3, 5, now)
+    assert info.due_ms == now + 60_000 and info.deadline_ms == event + 7 * DAY_MS - 3_600_000
+    at_deadline = info.deadline_ms
+    assert schedule.hold(
+        "meta", attempt=3, event_time_ms=event, first_failure_ms=5, reason="p", now_ms=at_deadline
+    )
+    assert (
+        schedule.hold(
+            "meta", attempt=3, event_time_ms=event, first_failure_ms=5, reason="p", now_ms=at_deadline + 1
+        )
+        is None
+    )
+
+
+def test_a_platform_without_a_time_limit_waits_seven_days_not_forever() -> None:
+    """TikTok's and Pinterest's windows are infinite: the deadline was ``int(inf)`` (an
+    OverflowError that left the unit unfinished and its partition wedged)."""
+    schedule = RetrySchedule(windows_days={"tiktok": math.inf}, window_margin_s=3600)
+    assert schedule.deadline_ms("tiktok", 1_000, 1) == 1_000 + 7 * DAY_MS - 3_600_000
+    assert schedule.hold(
+        "tiktok", attempt=0, event_time_ms=1_000, first_failure_ms=1, reason="p", now_ms=2_000
+    )
