@@ -13,6 +13,7 @@ from consumer.app import build_relay, run_relay
 from consumer.config import load_settings
 from consumer.delivery.credentials_api import StaticCredentials
 from consumer.demo_settings import sandbox_credentials
+from consumer.engine import Engine
 from consumer.kafka.dlq import H_OUTCOME, H_PLATFORM, H_STAGE
 from sandbox.testing import SandboxHandle, running_sandbox
 from tests.integration.relay_harness import Scenario, verify
@@ -23,10 +24,15 @@ META = ["meta"]
 
 
 async def _relay_with_fault_window(
-    scenario: Scenario, sandbox: SandboxHandle, fault_s: float, **overrides: object
+    scenario: Scenario,
+    sandbox: SandboxHandle,
+    fault_s: float,
+    until_all_accepted: bool = False,
+    **overrides: object,
 ) -> None:
-    """Run the relay until every produced message finished; the sandbox's Meta fault is lifted
-    after ``fault_s`` seconds."""
+    """Run the relay until every produced message finished (and, with ``until_all_accepted``,
+    until Meta accepted every event: units parked on the retry topic finish their message first
+    and are delivered later); the sandbox's Meta fault is lifted after ``fault_s`` seconds."""
     settings = load_settings(
         **scenario.config(
             sandbox.base_url,
@@ -34,6 +40,7 @@ async def _relay_with_fault_window(
             delivery={
                 "retry": {"max_attempts": 10, "base_delay_s": 0.2, "max_delay_s": 3, "budget_s": 300},
                 "circuit": {"failure_threshold": 50, "cooldown_s": 1},
+                "delayed_retry": {"delays_s": [1, 2], "max_wait_s": 2},  # scaled down by configuration
             },
             **overrides,
         )
@@ -41,9 +48,12 @@ async def _relay_with_fault_window(
     tokens, extra = sandbox_credentials(META)
     relay = build_relay(settings, credentials=StaticCredentials(tokens, extra=extra))
     expected = len(scenario.produced)
-    task = asyncio.create_task(
-        run_relay(relay, stop_when=lambda e: e.stats.messages_finished >= expected, install_signals=False)
-    )
+
+    def done(engine: Engine) -> bool:
+        finished = engine.stats.messages_finished >= expected
+        return finished and (not until_all_accepted or len(sandbox.state.events("meta")) >= expected)
+
+    task = asyncio.create_task(run_relay(relay, stop_when=done, install_signals=False))
     await asyncio.sleep(fault_s)
     sandbox.set_faults("meta", body_error_rate=0.0)
     await asyncio.wait_for(task, timeout=300)
@@ -81,7 +91,11 @@ async def test_meta_permission_error_holds_the_platform_then_delivers(kafka_boot
     async with running_sandbox(faults=faults) as sandbox:
         with capture_logs() as logs:
             await _relay_with_fault_window(
-                scenario, sandbox, 4.0, platforms={"meta": {"max_batch_events": 10, "max_connections": 1}}
+                scenario,
+                sandbox,
+                4.0,
+                until_all_accepted=True,
+                platforms={"meta": {"max_batch_events": 10, "max_connections": 1}},
             )
         verdict = verify(scenario, META, {"meta": sandbox.state.events("meta")})
     letters = [
