@@ -10,6 +10,7 @@ minus a safety margin, or the platform's configured maximum age, whichever is ea
 from __future__ import annotations
 
 import bisect
+import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,11 +38,13 @@ class RetrySchedule:
 
     def deadline_ms(self, platform: str, event_time_ms: int | None, first_failure_ms: int) -> int:
         """The last moment an attempt may be made: window minus margin, or the maximum age.
-        Without an event time, the first failure stands in for it."""
+        Without an event time, the first failure stands in for it. A platform that documents no
+        window (an infinite ``window_days``: TikTok, Pinterest) waits as long as one whose
+        window is unknown — 7 days minus the margin — unless its ``max_age_s`` says otherwise."""
         origin = event_time_ms or first_failure_ms
         limits: list[float] = []
         window = self.windows_days.get(platform)
-        if window is not None:
+        if window is not None and math.isfinite(window):
             limits.append(window * DAY_MS - self.window_margin_s * 1000)
         max_age = self.max_age_s.get(platform)
         if max_age is not None:
