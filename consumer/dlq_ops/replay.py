@@ -47,8 +47,11 @@ from consumer.dlq_ops.records import DlqReader
 from consumer.dlq_ops.summary import ReplaySummary
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
+from consumer.kafka.topics import MissingTopicError
+from consumer.ledger.factory import build_ledger_guard
 from consumer.ledger.guard import LedgerGuard
 from consumer.messages import EnricherLike
+from consumer.receipts.factory import build_receipt_writer, ensure_receipts_topic
 from consumer.receipts.writer import ReceiptWriter
 
 __all__ = ["ReplayOptions", "ReplayUsageError", "Replayer", "run_replay"]
@@ -122,8 +125,6 @@ class Replayer:
             out or sys.stdout,
         )
         if ledger is None and options.use_ledger:
-            from consumer.ledger.factory import build_ledger_guard
-
             ledger = build_ledger_guard(settings)
         self.proc.ledger = ledger
         self.writer: DeadLetterWriter | None = None  # re-queued copies (None in a dry run)
@@ -199,9 +200,6 @@ class Replayer:
 
     async def _start_receipts(self) -> ReceiptWriter | None:
         """The relay's receipt writer on ``topics.receipts`` (which must exist), unless off."""
-        from consumer.kafka.topics import MissingTopicError
-        from consumer.receipts.factory import build_receipt_writer, ensure_receipts_topic
-
         if not self.settings.receipts.enabled:
             return None
         try:
