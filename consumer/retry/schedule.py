@@ -38,9 +38,8 @@ class RetrySchedule:
 
     def deadline_ms(self, platform: str, event_time_ms: int | None, first_failure_ms: int) -> int:
         """The last moment an attempt may be made: window minus margin, or the maximum age.
-        Without an event time, the first failure stands in for it. A platform that documents no
-        window (an infinite ``window_days``: TikTok, Pinterest) waits as long as one whose
-        window is unknown — 7 days minus the margin — unless its ``max_age_s`` says otherwise."""
+        Without an event time, the first failure stands in for it. A platform without a time
+        limit (TikTok, Pinterest: an infinite window) and without ``max_age_s`` waits 7 days."""
         origin = event_time_ms or first_failure_ms
         limits: list[float] = []
         window = self.windows_days.get(platform)
