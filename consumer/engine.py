@@ -29,7 +29,7 @@ from consumer.ledger.guard import LedgerGuard
 from consumer.messages import EngineLimits, EnricherLike, MessageRef, PartitionRun, Source
 from consumer.observability import metrics
 from consumer.observability.kafka_health import log_consume_error
-from consumer.outcomes import OutcomeRouter
+from consumer.outcomes import DeadLetters, OutcomeRouter
 from consumer.receipts.writer import ReceiptWriter
 from consumer.retry.gate import RetryGate
 from consumer.retry.parker import RetryParker
@@ -75,8 +75,9 @@ class Engine:
         self._stopping = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
+        failures = DeadLetters(dlq, self.stats, parker)  # the relay's: park, else dead-letter
         self.outcomes = OutcomeRouter(
-            self._dispatchers, dlq, self.stats, self._unit_done, ledger, receipts, parker
+            self._dispatchers, failures, self.stats, self._unit_done, ledger, receipts
         )
         self._gate = RetryGate(parker.topic, source, self._may_resume) if parker is not None else None
         self.intake = Intake(

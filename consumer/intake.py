@@ -4,7 +4,8 @@ Decode (the Schema Registry's outages are waited out, a message's own faults go 
 enrich (a click-ID store outage pauses intake and retries, never skips), map per platform (a
 connector bug becomes a rejection, never a crash), then hand the units to the outcome router,
 which asks the delivery ledger before dispatching. The relay drives it with source records and
-with due records of the retry topic (those go only to the platform that failed).
+with due records of the retry topic, `dlq replay` with dead-letter records (those two go only to
+the platform that failed).
 """
 
 from __future__ import annotations
@@ -226,9 +227,10 @@ class Intake:
     def route(
         self, ref: MessageRef, event: dict[str, Any], now_ms: int, out: list[Unit], tally: metrics.Tally
     ) -> None:
-        """Map the event for each platform it goes to (only the waiting platform for a retry
-        record); rejections are dead-lettered, the rest appended to ``out``."""
-        platforms = (ref.retry.platform,) if ref.retry is not None else self._routing.get(event["type"], ())
+        """Map the event for each platform it goes to (only the platform that failed, for a retry
+        record or a replayed one); rejections are dead-lettered, the rest appended to ``out``."""
+        only = ref.only_platform
+        platforms = (only,) if only is not None else self._routing.get(event["type"], ())
         units: list[tuple[str, Item]] = []
         rejects: list[tuple[str, Reject]] = []
         for slug in platforms:

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from consumer.kafka.dlq import DeadLetter
+from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetter
 from consumer.kafka.offsets import TopicPartition as TP
 from consumer.kafka.retry_topic import RetryInfo
 
@@ -41,9 +41,26 @@ class PartitionRun:
     alive: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """What `dlq replay` knows of a dead-letter record it reads back: where it sits in the
+    dead-letter topic, the platform that failed (`DECODE_PLATFORM`: every routed platform), how
+    often it was replayed and what its earlier passes cost (carried over when it is re-queued)."""
+
+    topic: str
+    partition: int
+    offset: int
+    platform: str
+    replays: int = 0
+    attempts: int = 0
+    first_failure_ms: int | None = None
+
+
 @dataclass(slots=True, eq=False)
 class MessageRef:
-    """A consumed message and how many of its units are still open."""
+    """A consumed message and how many of its units are still open — for every driver: a source
+    record, a retry-topic record (``retry``) or a dead-letter record `dlq replay` reads back
+    (``replay``)."""
 
     topic: str
     partition: int
@@ -61,8 +78,10 @@ class MessageRef:
     # A record of the retry topic: topic/partition/offset above are the event's original source
     # position (what receipts and dead letters name); ``at`` is where it was consumed (what
     # the offset tracker commits) and ``retry`` which platform it waits for, and since when.
+    # A record `dlq replay` reads back: ``at`` is its dead-letter position, ``replay`` the rest.
     at: tuple[str, int, int] | None = None
     retry: RetryInfo | None = None
+    replay: Replayed | None = None
 
     @property
     def tp(self) -> TP:
@@ -73,6 +92,16 @@ class MessageRef:
     def consumed_offset(self) -> int:
         """The offset it was consumed at."""
         return self.at[2] if self.at is not None else self.offset
+
+    @property
+    def only_platform(self) -> str | None:
+        """The one platform this message goes to (a retry record's, a replayed record's), or
+        None: every platform routed for its event type."""
+        if self.retry is not None:
+            return self.retry.platform
+        if self.replay is not None and self.replay.platform != DECODE_PLATFORM:
+            return self.replay.platform
+        return None
 
     @property
     def alive(self) -> bool:

@@ -1,15 +1,18 @@
 """Where units end: delivered (ledger note, receipt), parked on the retry topic to be tried
-again later (acked retry record, receipt), dead-lettered (acked DLQ record, receipt), or skipped
-because the delivery ledger says the platform already accepted the event. A message's unit
-counts as done only after the acknowledgements it needs, so offsets never pass it early.
+again later (acked retry record, receipt), failed (the driver's `FailurePolicy`: the relay
+dead-letters, `dlq replay` re-queues or reports; then the receipt), or skipped because the
+delivery ledger says the platform already accepted the event. A message's unit counts as done
+only after the acknowledgements it needs, so offsets never pass it early. One router for every
+driver: the relay (source and retry topics) and `dlq replay` (a dead-letter topic).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from connectors.base import ItemOutcome
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
@@ -18,7 +21,7 @@ from consumer.kafka.dlq import DeadLetter, DeadLetterWriter
 from consumer.ledger.guard import LedgerGuard
 from consumer.messages import MessageRef
 from consumer.observability import metrics
-from consumer.receipts.build import build_receipt, receipt_for_letter
+from consumer.receipts.build import DlqLocation, build_receipt, receipt_for_letter
 from consumer.receipts.writer import ReceiptWriter
 from consumer.retry.parker import RetryParker
 
@@ -29,28 +32,77 @@ from consumer.retry.parker import RetryParker
 LATER = frozenset({"exhausted", "auth", "hold"})
 
 
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """How a failure ended: the dead letter its receipt states (platform, outcome, stage, reason,
+    code) and the dead-letter record it names (None: none was written or kept)."""
+
+    letter: DeadLetter
+    dlq: DlqLocation | None
+
+
+class FailurePolicy(Protocol):
+    """What a driver does with a (message, platform) that was not delivered — the one thing the
+    relay and `dlq replay` do differently once a unit has an outcome.
+
+    ``parker``: "not now" outcomes are parked on the retry topic (None: they fail like the
+    rest). ``fail`` settles one failure (its dead letter as the router built it) and says what
+    the receipt names, or None for no receipt; ``delivered`` observes a delivery (``ledger``:
+    skipped because the ledger says the platform already accepted the event)."""
+
+    parker: RetryParker | None
+
+    async def fail(self, ref: MessageRef, letter: DeadLetter) -> Failed | None: ...
+
+    def delivered(self, ref: MessageRef, platform: str, ledger: bool) -> None: ...
+
+
+class DeadLetters:
+    """The relay's policy: park "not now" on the retry topic (if configured), write every
+    failure to the dead-letter topic and wait for the broker's acknowledgement."""
+
+    def __init__(
+        self, writer: DeadLetterWriter, stats: EngineStats, parker: RetryParker | None = None
+    ) -> None:
+        self.writer = writer
+        self.stats = stats
+        self.parker = parker
+
+    async def fail(self, ref: MessageRef, letter: DeadLetter) -> Failed | None:
+        location = await self.writer.write(letter)
+        metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
+        self.stats.dead_lettered(letter.platform, letter.error_code or letter.outcome)
+        return Failed(letter, (self.writer.topic, *location) if location else None)
+
+    def delivered(self, ref: MessageRef, platform: str, ledger: bool) -> None:
+        """Counted by the router's stats and metrics already."""
+
+
 class OutcomeRouter:
-    """Routes terminal outcomes to the ledger, the receipts topic and the dead-letter topic, and
-    hands new units to dispatchers after one ledger lookup per batch."""
+    """Routes terminal outcomes to the ledger, the receipts topic, the retry topic and the
+    driver's failure policy, and hands new units to dispatchers after one ledger lookup per
+    batch. ``pace`` (`dlq replay`'s rate limit and dry run) is awaited before each unit goes to
+    its dispatcher; False: not handed over (the pace decided its fate)."""
 
     def __init__(
         self,
         dispatchers: Mapping[str, PlatformDispatcher],
-        dlq: DeadLetterWriter,
+        failures: FailurePolicy,
         stats: EngineStats,
         done: Callable[[MessageRef], None],
         ledger: LedgerGuard | None = None,
         receipts: ReceiptWriter | None = None,
-        parker: RetryParker | None = None,
+        pace: Callable[[Unit], Awaitable[bool]] | None = None,
     ) -> None:
         self._dispatchers = dispatchers
-        self.parker = parker
-        self._dlq = dlq
+        self.failures = failures
+        self.parker = failures.parker
+        self._pace = pace
         self.stats = stats
         self._done = done
         self._ledger = ledger
         self._receipts = receipts
-        self._background: set[asyncio.Task[Any]] = set()
+        self._background: set[asyncio.Task[None]] = set()
         # (platform, event id) -> the message whose unit is in delivery, with a retry topic: a
         # crash between parking a unit and committing its source leaves two copies (the source
         # message and the retry record, or two retry records) that may be in delivery at once;
@@ -59,7 +111,7 @@ class OutcomeRouter:
         self._in_delivery: dict[tuple[str, str], MessageRef] = {}
 
     def on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
-        ref: MessageRef = unit.ref
+        ref = unit.ref
         slug = unit.platform
         if self.parker is not None:
             self._in_delivery.pop((slug, unit.item.event_id), None)
@@ -77,12 +129,18 @@ class OutcomeRouter:
                 )
             if self._ledger is not None:
                 self._ledger.note(slug, unit.item.event_id)
+            self.failures.delivered(ref, slug, False)
             if self._receipts is not None:
-                receipt = build_receipt(ref, slug, "delivered", "deliver", unit=unit, result=outcome)
-                self._receipts.emit(ref, receipt, lambda: self._done(ref))
+                self._emit(ref, build_receipt(ref, slug, "delivered", "deliver", unit=unit, result=outcome))
                 return
             self._done(ref)
             return
+        self._fail(unit, terminal, outcome)
+
+    def _fail(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
+        """A delivery failure: its dead letter, settled by the driver's policy."""
+        ref = unit.ref
+        slug = unit.platform
         letter = ref.dead_letter(
             stage="deliver",
             platform=slug,
@@ -96,9 +154,23 @@ class OutcomeRouter:
         )
         self.dead_letter(ref, letter, unit, outcome)
 
+    def _emit(self, ref: MessageRef, receipt: dict[str, Any]) -> None:
+        """Queue a receipt; the unit is done once the broker acknowledged it. A replayed
+        record's receipt names the dead-letter record it replays (``replay_of``)."""
+        assert self._receipts is not None
+        if ref.replay is not None:
+            replay = ref.replay
+            receipt["replay_of"] = {
+                "topic": replay.topic,
+                "partition": replay.partition,
+                "offset": replay.offset,
+                "replay": replay.replays + 1,
+            }
+        self._receipts.emit(ref, receipt, lambda: self._done(ref))
+
     @staticmethod
     def _first_failure(unit: Unit) -> int | None:
-        ref: MessageRef = unit.ref
+        ref = unit.ref
         if ref.retry is not None:
             return ref.retry.first_failure_ms
         return unit.first_attempt_ms or None
@@ -114,12 +186,20 @@ class OutcomeRouter:
         """Park a unit on the retry topic for a later attempt (or dead-letter it as expired if
         that attempt would fall after the platform's window). The hook for everything that means
         "not now" for one platform: in-process attempts spent, a hint longer than the in-process
-        budget, an auth hold, or a platform an operator paused (``cause``)."""
+        budget, an auth hold, or a platform an operator paused (``cause``). Without a retry
+        topic (a replay, or delayed retries off) the unit fails now, as ``exhausted`` (or
+        ``auth``), through the driver's policy."""
+        if self.parker is None:
+            terminal = "auth" if cause == "auth" else "exhausted"
+            self.stats.count(unit.platform, terminal)
+            metrics.DELIVERIES.labels(unit.platform, terminal).inc()
+            self._fail(unit, terminal, outcome)
+            return
         self._spawn(self._hold(unit, outcome, cause))
 
     async def _hold(self, unit: Unit, outcome: ItemOutcome, cause: str) -> None:
         assert self.parker is not None
-        ref: MessageRef = unit.ref
+        ref = unit.ref
         slug = unit.platform
         now_ms = int(time.time() * 1000)
         reason = outcome.reason or cause
@@ -165,7 +245,7 @@ class OutcomeRouter:
                 reason=reason,
                 retry=(info, (self.parker.topic, *location)),
             )
-            self._receipts.emit(ref, receipt, lambda: self._done(ref))
+            self._emit(ref, receipt)
             return
         self._done(ref)
 
@@ -183,34 +263,32 @@ class OutcomeRouter:
         self._spawn(write())
 
     def dead_letter(
-        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
+        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: ItemOutcome | None = None
     ) -> None:
-        """Write a dead letter (and its receipt) in the background; the message finishes on ack."""
+        """Settle a failure through the driver's policy (and write its receipt) in the
+        background; the message finishes on the acknowledgements."""
         self._spawn(self._write_dead_letter(ref, letter, unit, result))
 
     async def _write_dead_letter(
-        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: Any = None
+        self, ref: MessageRef, letter: DeadLetter, unit: Unit | None = None, result: ItemOutcome | None = None
     ) -> None:
-        location = await self._dlq.write(letter)
-        metrics.DLQ_RECORDS.labels(letter.platform, letter.stage, letter.error_code or letter.outcome).inc()
-        self.stats.dead_lettered(letter.platform, letter.error_code or letter.outcome)
-        if self._receipts is not None:
-            dlq = (self._dlq.topic, *location) if location else None
-            receipt = receipt_for_letter(ref, letter, dlq, unit, result)
-            self._receipts.emit(ref, receipt, lambda: self._done(ref))
+        failed = await self.failures.fail(ref, letter)
+        if failed is not None and self._receipts is not None:
+            self._emit(ref, receipt_for_letter(ref, failed.letter, failed.dlq, unit, result))
             return
         self._done(ref)
 
     def _ledger_skip(self, unit: Unit) -> None:
         """The ledger says the platform already accepted this event: finish without sending."""
-        ref: MessageRef = unit.ref
+        ref = unit.ref
         metrics.LEDGER_SKIPS.labels(unit.platform).inc()
         self.stats.count(unit.platform, "delivered")
+        self.failures.delivered(ref, unit.platform, True)
         if self._receipts is not None:
             receipt = build_receipt(
                 ref, unit.platform, "delivered", "ledger", unit=unit, reason="already accepted (ledger)"
             )
-            self._receipts.emit(ref, receipt, lambda: self._done(ref))
+            self._emit(ref, receipt)
             return
         self._done(ref)
 
@@ -228,7 +306,7 @@ class OutcomeRouter:
             elif self.parker is not None and self._copy_in_delivery(unit):
                 metrics.RETRY_COPIES.labels(unit.platform).inc()
                 self._done(unit.ref)  # its twin in delivery decides (delivered, parked or DLQ)
-            else:
+            elif self._pace is None or await self._pace(unit):
                 self._dispatchers[unit.platform].submit(unit)
 
     def _copy_in_delivery(self, unit: Unit) -> bool:
@@ -240,7 +318,7 @@ class OutcomeRouter:
         self._in_delivery[key] = unit.ref
         return False
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import structlog
 
@@ -25,24 +25,17 @@ from consumer.delivery.http import HttpSender
 from consumer.delivery.pausing import PauseSwitch, drain, give_back_held_time, paused_outcome
 from consumer.delivery.platform_state import PlatformState
 from consumer.delivery.retry import RetryPolicy
+from consumer.messages import MessageRef
 from consumer.observability import metrics
 
 log = structlog.get_logger("capi_relay.delivery")
-
-
-class UnitRef(Protocol):
-    """What the dispatcher needs of a message reference (the relay's `MessageRef`, the
-    replay's `Job`): whether its work still counts."""
-
-    @property
-    def alive(self) -> bool: ...
 
 
 @dataclass(slots=True)
 class Unit:
     """One (message, platform) pair on its way to a terminal outcome."""
 
-    ref: Any  # the driver's message reference (a `UnitRef`; its driver reads the rest)
+    ref: MessageRef  # the message it belongs to (source, retry or replayed record)
     item: Item
     size: int
     platform: str = ""
@@ -56,8 +49,7 @@ class Unit:
 
     def alive(self) -> bool:
         """False once the message's partition was revoked (the work is dropped, not finished)."""
-        ref: UnitRef = self.ref
-        return ref.alive
+        return self.ref.alive
 
 
 # Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth" | "hold" (a

@@ -103,7 +103,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="commit records outside the selection (default: yes with the per-selection "
         "group, no with --group)",
     )
-    replay.add_argument("--max-in-flight", type=int, default=1000, metavar="N")
+    replay.add_argument(
+        "--max-in-flight",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="records being replayed at once before reading pauses (default 1000)",
+    )
     replay.add_argument(
         "--show", type=int, default=20, metavar="N", help="dry run: list N records (default 20)"
     )

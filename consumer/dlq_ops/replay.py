@@ -14,8 +14,11 @@ no other — safely, visibly and without loops.
   (delivered, expired, re-queued with the broker's ack, or reported), contiguously per partition.
   SIGINT stops intake and lets what is in flight finish, so a rerun sends each record once.
 * Receipts (``receipts.enabled``, not in a dry run): one per terminal (record, platform) outcome,
-  with ``replay_of`` naming the replayed record (see `receipting`). A record finishes only after
-  its receipts are acknowledged, so — like the relay — no offset is committed before them.
+  with ``replay_of`` naming the replayed record. A record finishes only after its receipts are
+  acknowledged, so — like the relay — no offset is committed before them.
+* One pipeline: records go through the relay's own intake and outcome router (`processor`);
+  what this package adds is the command line's part — filters, dry run, rate limit, progress,
+  resume, the re-queue cap (`requeue`) and the summary.
 """
 
 from __future__ import annotations
@@ -36,17 +39,20 @@ from consumer.config import Settings
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
 from consumer.delivery.http import HttpSender
-from consumer.dlq_ops.jobs import ReplayOptions
+from consumer.dlq_ops.options import ReplayOptions
 from consumer.dlq_ops.originals import restore_originals, value_omitted
 from consumer.dlq_ops.processor import RecordProcessor
 from consumer.dlq_ops.progress import Progress
-from consumer.dlq_ops.receipting import ReplayReceipts
 from consumer.dlq_ops.records import DlqReader
 from consumer.dlq_ops.summary import ReplaySummary
-from consumer.engine import EnricherLike
 from consumer.kafka.dlq import DECODE_PLATFORM, DeadLetterWriter
 from consumer.kafka.offsets import OffsetTracker
+from consumer.kafka.topics import MissingTopicError
+from consumer.ledger.factory import build_ledger_guard
 from consumer.ledger.guard import LedgerGuard
+from consumer.messages import EnricherLike
+from consumer.receipts.factory import build_receipt_writer, ensure_receipts_topic
+from consumer.receipts.writer import ReceiptWriter
 
 __all__ = ["ReplayOptions", "ReplayUsageError", "Replayer", "run_replay"]
 
@@ -119,10 +125,10 @@ class Replayer:
             out or sys.stdout,
         )
         if ledger is None and options.use_ledger:
-            from consumer.ledger.factory import build_ledger_guard
-
             ledger = build_ledger_guard(settings)
         self.proc.ledger = ledger
+        self.writer: DeadLetterWriter | None = None  # re-queued copies (None in a dry run)
+        self.receipts: ReceiptWriter | None = None
         self._force = asyncio.Event()
 
     # -- control ---------------------------------------------------------------------------------
@@ -132,7 +138,7 @@ class Replayer:
         if self.proc.stopping:
             self._force.set()
             return
-        self.proc.stopping = True
+        self.proc.stop()
         self.summary.interrupted = True
         self.err.write("\nstopping: finishing records in flight (interrupt again to abort)…\n")
 
@@ -164,19 +170,24 @@ class Replayer:
                 dry_run=self.options.dry_run,
             )
             progress = Progress(self.summary.total, self.err, enabled=self.options.progress)
-            if not self.options.dry_run:
-                await self._start_receipts()
+            if self.options.dry_run:
+                self.proc.start(None, None)
+            else:
+                self.receipts = await self._start_receipts()
                 await sender.start()
-                self.proc.writer = DeadLetterWriter(self._producer_config(), self.topic)
-                await asyncio.to_thread(self.proc.writer.prepare)  # sized to the topic's limit
-                self.proc.writer.start()
-                self.proc.dispatchers = build_dispatchers(
-                    self.settings,
-                    self.connectors,
-                    self._targets(),
-                    sender,
-                    self.credentials,
-                    self.proc.on_outcome,
+                self.writer = DeadLetterWriter(self._producer_config(), self.topic)
+                await asyncio.to_thread(self.writer.prepare)  # sized to the topic's limit
+                self.writer.start()
+                router = self.proc.start(self.writer, self.receipts)
+                self.proc.dispatchers.update(
+                    build_dispatchers(
+                        self.settings,
+                        self.connectors,
+                        self._targets(),
+                        sender,
+                        self.credentials,
+                        router.on_outcome,
+                    )
                 )
                 start_dispatchers(self.settings, self.proc.dispatchers)
             await self._intake(reader, progress)
@@ -187,13 +198,10 @@ class Replayer:
             self.summary.elapsed_s = time.monotonic() - started
         return self.summary
 
-    async def _start_receipts(self) -> None:
+    async def _start_receipts(self) -> ReceiptWriter | None:
         """The relay's receipt writer on ``topics.receipts`` (which must exist), unless off."""
-        from consumer.kafka.topics import MissingTopicError
-        from consumer.receipts.factory import build_receipt_writer, ensure_receipts_topic
-
         if not self.settings.receipts.enabled:
-            return
+            return None
         try:
             await asyncio.to_thread(ensure_receipts_topic, self.settings)
         except MissingTopicError as exc:
@@ -201,8 +209,8 @@ class Replayer:
         writer = build_receipt_writer(self.settings, self._producer_config())
         if writer is not None:
             writer.start()
-            self.proc.receipts = ReplayReceipts(writer, self.topic)
             self.summary.receipts_topic = writer.topic
+        return writer
 
     def _producer_config(self) -> dict[str, Any]:
         return self.settings.kafka.client_config()
@@ -249,10 +257,10 @@ class Replayer:
         await self.proc.cancel_background()
         if self.proc.ledger is not None:
             await self.proc.ledger.close()
-        receipts = self.proc.receipts
+        receipts = self.receipts
         if receipts is not None:  # flushed before the final commit: their acks finish records
             self.summary.receipts_unacked = await receipts.close()
-            self.summary.receipts_written = receipts.writer.written
+            self.summary.receipts_written = receipts.written
             if self.summary.receipts_unacked:
                 log.warning("replay_receipts_unacked", receipts=self.summary.receipts_unacked)
         try:
@@ -260,8 +268,8 @@ class Replayer:
         except Exception as exc:  # a failed final commit only means a rerun resends some records
             log.warning("replay_final_commit_failed", error=str(exc))
         await asyncio.to_thread(reader.close)
-        if self.proc.writer is not None:
-            await self.proc.writer.close()
+        if self.writer is not None:
+            await self.writer.close()
         await sender.close()
 
     def _commit(self, reader: DlqReader) -> None:

@@ -9,11 +9,17 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from connectors.base import ItemOutcome
+from consumer.delivery.dispatcher import Unit
+from consumer.kafka.dlq import DeadLetter
+from consumer.kafka.retry_topic import RetryInfo
+from consumer.messages import MessageRef
+
 DlqLocation = tuple[str, int, int]
 """(topic, partition, offset) of a dead-letter record."""
 
 
-def receipt_key(ref: Any) -> bytes:
+def receipt_key(ref: MessageRef) -> bytes:
     """Kafka key: the event id, or ``topic-partition-offset`` for an undecodable message."""
     if ref.event_id:
         return str(ref.event_id).encode()
@@ -21,17 +27,17 @@ def receipt_key(ref: Any) -> bytes:
 
 
 def build_receipt(
-    ref: Any,
+    ref: MessageRef,
     platform: str,
     outcome: str,
     stage: str,
     *,
-    unit: Any = None,
-    result: Any = None,
+    unit: Unit | None = None,
+    result: ItemOutcome | None = None,
     reason: str | None = None,
     code: str | None = None,
     dlq: DlqLocation | None = None,
-    retry: tuple[Any, DlqLocation] | None = None,
+    retry: tuple[RetryInfo, DlqLocation] | None = None,
 ) -> dict[str, Any]:
     """One receipt.
 
@@ -40,23 +46,26 @@ def build_receipt(
     the item's match keys) when the event reached delivery, ``result`` the platform's classified
     answer (reason, code, trace id, duplicate flag). ``retry`` is (RetryInfo, retry-topic
     location) for a unit parked on the retry topic (outcome ``retry_later``)."""
-    item = getattr(unit, "item", None)
+    if reason is None and result is not None:
+        reason = result.reason or None
+    if code is None and result is not None:
+        code = result.code
     return {
         "event_id": ref.event_id,
         "event_type": ref.event_type,
         "platform": platform,
         "outcome": outcome,
         "stage": stage,
-        "duplicate": bool(getattr(result, "duplicate", False)),
-        "attempts": int(getattr(unit, "attempts", 0) or 0),
-        "first_attempt_ms": getattr(unit, "first_attempt_ms", 0) or None,
-        "last_attempt_ms": getattr(unit, "last_attempt_ms", 0) or None,
-        "http_status": getattr(unit, "last_status", None),
-        "platform_ref": getattr(result, "platform_ref", None),
-        "reason": reason if reason is not None else (getattr(result, "reason", "") or None),
-        "code": code if code is not None else getattr(result, "code", None),
-        "match_keys": list(getattr(item, "match_keys", ()) or ()),
-        "enrichment_added": list(getattr(ref, "enriched", ()) or ()),
+        "duplicate": result is not None and result.duplicate,
+        "attempts": unit.attempts if unit is not None else 0,
+        "first_attempt_ms": (unit.first_attempt_ms or None) if unit is not None else None,
+        "last_attempt_ms": (unit.last_attempt_ms or None) if unit is not None else None,
+        "http_status": unit.last_status if unit is not None else None,
+        "platform_ref": result.platform_ref if result is not None else None,
+        "reason": reason,
+        "code": code,
+        "match_keys": list(unit.item.match_keys) if unit is not None else [],
+        "enrichment_added": list(ref.enriched),
         "event_time_ms": ref.event_time_ms,
         "source_topic": ref.topic,
         "source_partition": ref.partition,
@@ -69,7 +78,7 @@ def build_receipt(
     }
 
 
-def _retry_field(retry: tuple[Any, DlqLocation]) -> dict[str, Any]:
+def _retry_field(retry: tuple[RetryInfo, DlqLocation]) -> dict[str, Any]:
     info, (topic, partition, offset) = retry
     return {
         "not_before_ms": info.not_before_ms,
@@ -83,7 +92,11 @@ def _retry_field(retry: tuple[Any, DlqLocation]) -> dict[str, Any]:
 
 
 def receipt_for_letter(
-    ref: Any, letter: Any, dlq: DlqLocation | None, unit: Any = None, result: Any = None
+    ref: MessageRef,
+    letter: DeadLetter,
+    dlq: DlqLocation | None,
+    unit: Unit | None = None,
+    result: ItemOutcome | None = None,
 ) -> dict[str, Any]:
     """The receipt of a dead-lettered (message, platform): decode, map or deliver stage."""
     return build_receipt(

@@ -13,7 +13,7 @@ from consumer.engine_stats import EngineStats
 from consumer.kafka.dlq import DeadLetter
 from consumer.kafka.retry_topic import H_RETRY_ATTEMPT, H_RETRY_PLATFORM, RetryInfo
 from consumer.messages import MessageRef, PartitionRun
-from consumer.outcomes import OutcomeRouter
+from consumer.outcomes import DeadLetters, OutcomeRouter
 from consumer.retry.parker import RetryParker
 from consumer.retry.schedule import DAY_MS, RetrySchedule
 
@@ -35,7 +35,9 @@ def _router() -> tuple[OutcomeRouter, FakeWriter, FakeWriter, list[MessageRef]]:
     done: list[MessageRef] = []
     schedule = RetrySchedule(windows_days={"meta": 7}, jitter=0)
     parker = RetryParker(retry, schedule, seed=1)  # type: ignore[arg-type]
-    router = OutcomeRouter({}, dlq, EngineStats(), done.append, parker=parker)  # type: ignore[arg-type]
+    stats = EngineStats()
+    failures = DeadLetters(dlq, stats, parker)  # type: ignore[arg-type]
+    router = OutcomeRouter({}, failures, stats, done.append)
     return router, dlq, retry, done
 
 
@@ -125,3 +127,14 @@ async def test_a_permanent_rejection_goes_to_the_dlq_as_before() -> None:
     router.on_outcome(_unit(), "rejected", ItemOutcome(OutcomeKind.REJECTED, reason="bad", code="100"))
     await _settle(router)
     assert [letter.outcome for letter, _ in dlq.letters] == ["rejected"] and retry.letters == []
+
+
+async def test_without_a_retry_topic_a_hold_fails_now_through_the_policy() -> None:
+    dlq = FakeWriter("capi.dlq")
+    done: list[MessageRef] = []
+    stats = EngineStats()
+    router = OutcomeRouter({}, DeadLetters(dlq, stats), stats, done.append)  # type: ignore[arg-type]
+    router.hold(_unit(), ItemOutcome(OutcomeKind.RETRY, reason="paused by an operator"), "hold")
+    await _settle(router)
+    ((letter, _),) = dlq.letters
+    assert (letter.outcome, letter.reason) == ("exhausted", "paused by an operator") and len(done) == 1

@@ -46,6 +46,16 @@ def test_a_six_hour_hint_is_honoured_not_dead_lettered() -> None:
     assert tier == 4 and info.due_ms == NOW + 21_600_000  # the 6 h tier; never handed out early
 
 
+def test_a_platform_without_a_window_waits_like_an_unknown_one_not_forever() -> None:
+    # TikTok and Pinterest document no window (window_days = inf): parking one of their units
+    # raised OverflowError, the park task died and its source offset never committed.
+    schedule = RetrySchedule(windows_days={"tiktok": math.inf})
+    unknown = RetrySchedule().deadline_ms("snap", NOW, NOW)
+    assert schedule.deadline_ms("tiktok", NOW, NOW) == unknown
+    schedule = RetrySchedule(windows_days={"pinterest": math.inf}, max_age_s={"pinterest": 3600})
+    assert schedule.deadline_ms("pinterest", NOW, NOW) == NOW + 3_600_000
+
+
 def test_the_next_attempt_after_the_window_minus_margin_is_expired() -> None:
     schedule = _schedule(window_margin_s=3600)
     event_time = NOW - 7 * DAY_MS + HOUR_MS + 30_000  # 30 s before Meta's window minus margin
