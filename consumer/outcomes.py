@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import structlog
+
 from connectors.base import ItemOutcome
 from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.engine_stats import EngineStats
@@ -24,6 +26,8 @@ from consumer.observability import metrics
 from consumer.receipts.build import DlqLocation, build_receipt, receipt_for_letter
 from consumer.receipts.writer import ReceiptWriter
 from consumer.retry.parker import RetryParker
+
+log = structlog.get_logger("capi_relay.outcomes")
 
 # Terminal kinds of the dispatcher that mean "not now" rather than "never": with a retry topic
 # they are parked until a later attempt; without one they are dead-lettered as they are.
@@ -321,7 +325,17 @@ class OutcomeRouter:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Task[None]) -> None:
+        """A background settlement that raised leaves its message unfinished (uncommitted, so
+        redelivered after a restart, and the wedge check fails liveness): never silently."""
+        self._background.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("outcome_settlement_failed", error=type(exc).__name__, detail=str(exc)[:200])
 
     async def cancel_pending(self) -> None:
         """Cancel dead-letter writes still waiting (their messages stay unfinished: redelivered)."""

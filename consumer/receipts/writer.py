@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumer.kafka.acked_producer import AckedProducer, Job, OutRecord
+from consumer.messages import MessageRef
 from consumer.observability import metrics
 from consumer.receipts.build import receipt_key
 from consumer.receipts.codec import ReceiptCodec
@@ -79,7 +80,7 @@ class ReceiptWriter:
         """How long the oldest failing receipt write has been failing (0: none)."""
         return self.out.stalled_s
 
-    def emit(self, ref: Any, receipt: dict[str, Any], on_acked: Callable[[], None]) -> None:
+    def emit(self, ref: MessageRef, receipt: dict[str, Any], on_acked: Callable[[], None]) -> None:
         """Queue one receipt for ``ref``'s message; ``on_acked`` runs after the broker's ack."""
         record = OutRecord(receipt_key(ref), self._codec.encode(receipt))
         labels = (receipt["platform"], receipt["outcome"])

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from structlog.testing import capture_logs
+
 from connectors.base import Item, ItemOutcome, OutcomeKind
 from consumer.delivery.dispatcher import Unit
 from consumer.engine_stats import EngineStats
@@ -138,3 +140,19 @@ async def test_without_a_retry_topic_a_hold_fails_now_through_the_policy() -> No
     await _settle(router)
     ((letter, _),) = dlq.letters
     assert (letter.outcome, letter.reason) == ("exhausted", "paused by an operator") and len(done) == 1
+
+
+async def test_a_settlement_that_raises_is_logged_not_silent() -> None:
+    """A background settlement (park, dead letter) that raises leaves its message unfinished;
+    it must say so in the log instead of "Task exception was never retrieved" at exit."""
+    router, _, _, done = _router()
+
+    async def broken() -> None:
+        raise OverflowError("cannot convert float infinity to integer")
+
+    with capture_logs() as logs:
+        router._spawn(broken())
+        await _settle(router)
+    failed = [e for e in logs if e["event"] == "outcome_settlement_failed"]
+    assert failed and failed[0]["log_level"] == "error" and failed[0]["error"] == "OverflowError"
+    assert done == []
