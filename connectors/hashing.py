@@ -92,13 +92,7 @@ def hashed(value: str | None, normalizer: Rule) -> str | None:
         return None
     if normalizer in _PURE:
         return _hashed_pure(value, normalizer)
-    already = prehashed(value)
-    if already is not None:
-        return already
-    normalised = normalizer(value)
-    if not normalised:
-        return None
-    return _sha256_memo(normalised)
+    return _hashed_once(value, normalizer)
 
 
 @functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
@@ -106,8 +100,7 @@ def _sha256_memo(normalised: str) -> str:
     return sha256_hex(normalised)
 
 
-@functools.lru_cache(maxsize=_HASH_CACHE_SIZE)
-def _hashed_pure(value: str, normalizer: Rule) -> str | None:
+def _hashed_once(value: str, normalizer: Rule) -> str | None:
     already = prehashed(value)
     if already is not None:
         return already
@@ -115,3 +108,7 @@ def _hashed_pure(value: str, normalizer: Rule) -> str | None:
     if not normalised:
         return None
     return _sha256_memo(normalised)
+
+
+_hashed_pure = functools.lru_cache(maxsize=_HASH_CACHE_SIZE)(_hashed_once)
+"""`_hashed_once` memoised by (value, rule): only for rules that are pure functions of the value."""

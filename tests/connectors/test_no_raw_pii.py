@@ -5,11 +5,12 @@ the URL-encoded form) anywhere in the request it builds."""
 from __future__ import annotations
 
 import importlib
+import json
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connectors.base import Credentials, Item
@@ -107,9 +108,33 @@ def _forms(value: str) -> set[str]:
     return {f for f in forms | encoded if f}
 
 
+def _values_text(body: str) -> str:
+    """The body's values, one per line, without its keys: a generated name such as "Iven" is
+    not leaked by the field name ``givenName`` (a false alarm hypothesis once found)."""
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return body
+    values: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+        elif node is not None:
+            values.append(str(node))
+
+    walk(document)
+    return "\n".join(values)
+
+
 @pytest.mark.skipif(not CONNECTOR_INSTANCES, reason="no connector module exists yet")
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(email=emails, phone=phones, first=names, last=names, postcode=postcodes)
+@example(email="Gaaa@gaaa.example", phone="+1 650 555 0000", first="Iven", last="Gaaa", postcode="GG1 1GG")
 def test_no_raw_pii_in_requests(email: str, phone: str, first: str, last: str, postcode: str) -> None:
     values = {"email": email, "phone": phone, "first_name": first, "last_name": last, "postal_code": postcode}
     for connector in CONNECTOR_INSTANCES:
@@ -120,7 +145,7 @@ def test_no_raw_pii_in_requests(email: str, phone: str, first: str, last: str, p
             if not isinstance(result, Item):
                 continue
             request = connector.build_request([result], Credentials(access_token="TEST_TOKEN"))
-            text = request.body.decode("utf-8", errors="replace")
+            text = _values_text(request.body.decode("utf-8", errors="replace"))
             haystacks = (text, text.lower(), request.url, *request.headers.values())
             for secret in secrets:
                 for haystack in haystacks:
