@@ -273,10 +273,11 @@ async def _start_observability(relay: Relay) -> Any:
     from consumer.observability.gauges import refresh_circuit_gauges
     from consumer.observability.kafka_health import EngineReadiness
     from consumer.observability.server import start_observability_server
-    from consumer.status import relay_status, retry_backlog_metric
+    from consumer.status import relay_status, retry_backlog_since_now
 
     readiness = EngineReadiness(relay.engine, relay.broker_health, outputs=relay.outputs)
     disabled = tuple(slug for slug, p in relay.settings.platforms.items() if not p.enabled)
+    backlog = retry_backlog_since_now()
     return await start_observability_server(
         obs.http_host,
         obs.http_port,
@@ -285,7 +286,7 @@ async def _start_observability(relay: Relay) -> Any:
         json_routes={
             "/status": lambda: relay_status(
                 relay.engine, relay.dispatchers, readiness, relay.broker_health, relay.control, disabled,
-                retry_backlog_metric,
+                backlog,
             )
         },
         liveness=wedge_detector(relay).check,

@@ -44,15 +44,35 @@ def _no_backlog(_slug: str) -> int:
     return 0
 
 
+def _backlog_gauge(slug: str) -> float:
+    for family in metrics.RETRY_BACKLOG.collect():
+        for sample in family.samples:
+            if sample.labels.get("platform") == slug:
+                return float(sample.value)
+    return 0.0
+
+
 def retry_backlog_metric(slug: str) -> int:
     """The platform's ``capi_retry_backlog`` (parked by this instance minus taken by it; read,
     not counted twice). Never below 0: after a restart an instance takes records an earlier
     one parked."""
-    for family in metrics.RETRY_BACKLOG.collect():
-        for sample in family.samples:
-            if sample.labels.get("platform") == slug:
-                return max(0, int(sample.value))
-    return 0
+    return max(0, int(_backlog_gauge(slug)))
+
+
+def retry_backlog_since_now() -> RetryBacklog:
+    """`retry_backlog_metric` counted from this moment: the gauge is per process, and a relay
+    built after another in the same process (tests, the benchmark) must not show the first
+    one's parked units as its own."""
+    start = {
+        sample.labels.get("platform", ""): float(sample.value)
+        for family in metrics.RETRY_BACKLOG.collect()
+        for sample in family.samples
+    }
+
+    def backlog(slug: str) -> int:
+        return max(0, int(_backlog_gauge(slug) - start.get(slug, 0.0)))
+
+    return backlog
 
 
 def relay_status(
