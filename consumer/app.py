@@ -4,20 +4,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
-from connectors.base import Connector
+from connectors.base import Connector, ItemOutcome
 from consumer.builders import build_connectors, build_credentials, registry_client
 from consumer.codec import Codec
 from consumer.config import Settings
 from consumer.control.runtime import ControlRuntime, control_from_settings, start_control
 from consumer.control.state import PlatformControl
 from consumer.delivery.credentials_api import CredentialsSource
-from consumer.delivery.dispatcher import PlatformDispatcher
+from consumer.delivery.dispatcher import PlatformDispatcher, Unit
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
 from consumer.delivery.http import HttpSender
 from consumer.engine import Engine, EngineLimits, EnricherLike
@@ -94,10 +94,10 @@ def build_relay(
     stats = stats or EngineStats()
     holder: dict[str, Engine] = {}
 
-    def on_outcome(unit: Any, terminal: str, outcome: Any) -> None:
-        holder["engine"]._on_outcome(unit, terminal, outcome)
+    def on_outcomes(terminal: str, units: Sequence[Unit], outcomes: Sequence[ItemOutcome]) -> None:
+        holder["engine"].outcomes.on_outcomes(terminal, units, outcomes)
 
-    dispatchers = build_dispatchers(settings, connectors, connectors, sender, credentials, on_outcome)
+    dispatchers = build_dispatchers(settings, connectors, connectors, sender, credentials, on_outcomes)
     kafka = settings.kafka
     producer_cfg = kafka.client_config()
     dlq = DeadLetterWriter(producer_cfg, settings.topics.dlq)

@@ -16,9 +16,9 @@ from typing import Any
 
 import structlog
 
-from connectors.base import Connector, ItemOutcome
+from connectors.base import Connector
 from consumer.codec import Codec
-from consumer.delivery.dispatcher import PlatformDispatcher, Unit
+from consumer.delivery.dispatcher import PlatformDispatcher
 from consumer.engine_stats import EngineStats
 from consumer.intake import Intake
 from consumer.kafka.acked_producer import STALL_PAUSE_S, output_stalled
@@ -181,10 +181,6 @@ class Engine:
         self._release(ref)
 
     # -- outcomes --------------------------------------------------------------------------------
-
-    def _on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
-        """A dispatcher's terminal outcome for one unit (see `OutcomeRouter.on_outcome`)."""
-        self.outcomes.on_outcome(unit, terminal, outcome)
 
     # -- intake ----------------------------------------------------------------------------------
 

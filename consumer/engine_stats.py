@@ -22,9 +22,9 @@ class EngineStats:
     messages_finished: int = 0
     dlq_summary: DeadLetterSummary = field(default_factory=DeadLetterSummary)
 
-    def count(self, platform: str, terminal: str) -> None:
-        """One terminal outcome (delivered, rejected, exhausted, auth)."""
-        self.outcomes[platform][terminal] += 1
+    def count(self, platform: str, terminal: str, n: int = 1) -> None:
+        """``n`` terminal outcomes of one kind (delivered, rejected, exhausted, auth)."""
+        self.outcomes[platform][terminal] += n
 
     def dead_lettered(self, platform: str, reason: str = "") -> None:
         """One acknowledged dead-letter record (``reason``: its error code or outcome)."""

@@ -82,6 +82,9 @@ class MessageRef:
     at: tuple[str, int, int] | None = None
     retry: RetryInfo | None = None
     replay: Replayed | None = None
+    # The receipt runs that are this message's own (head, tail, replay), encoded by the first of
+    # its platforms to be delivered and joined into the others' receipts (receipts.segments).
+    receipt_runs: tuple[bytes, bytes, bytes] | None = None
 
     @property
     def tp(self) -> TP:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -114,32 +114,48 @@ class OutcomeRouter:
         # only this map keeps the second copy from being sent too.
         self._in_delivery: dict[tuple[str, str], MessageRef] = {}
 
-    def on_outcome(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
-        ref = unit.ref
-        slug = unit.platform
+    def on_outcomes(self, terminal: str, units: Sequence[Unit], outcomes: Sequence[ItemOutcome]) -> None:
+        """One platform's units that reached ``terminal`` together (a request's deliveries or
+        refusals, or a single unit), with the platform's answers in the same order."""
+        if not units:
+            return
+        slug = units[0].platform
         if self.parker is not None:
-            self._in_delivery.pop((slug, unit.item.event_id), None)
-        if self.parker is not None and terminal in LATER:
-            self.hold(unit, outcome, terminal)
-            return
-        self.stats.count(slug, terminal)
-        metrics.DELIVERIES.labels(slug, terminal).inc()
-        if terminal == "delivered":
-            if outcome.duplicate:
-                metrics.DUPLICATES_ACKED.labels(slug).inc()
-            if ref.event_time_ms:
-                metrics.DELIVERY_LATENCY.labels(slug).observe(
-                    max(0.0, time.time() - ref.event_time_ms / 1000)
-                )
-            if self._ledger is not None:
-                self._ledger.note(slug, unit.item.event_id)
-            self.failures.delivered(ref, slug, False)
-            if self._receipts is not None:
-                self._emit(ref, build_receipt(ref, slug, "delivered", "deliver", unit=unit, result=outcome))
+            in_delivery = self._in_delivery
+            for unit in units:
+                in_delivery.pop((slug, unit.item.event_id), None)
+            if terminal in LATER:
+                for unit, outcome in zip(units, outcomes, strict=True):
+                    self.hold(unit, outcome, terminal)
                 return
-            self._done(ref)
+        self.stats.count(slug, terminal, len(units))
+        metrics.DELIVERIES.labels(slug, terminal).inc(len(units))
+        if terminal == "delivered":
+            self._delivered(slug, units, outcomes)
             return
-        self._fail(unit, terminal, outcome)
+        for unit, outcome in zip(units, outcomes, strict=True):
+            self._fail(unit, terminal, outcome)
+
+    def _delivered(self, slug: str, units: Sequence[Unit], outcomes: Sequence[ItemOutcome]) -> None:
+        """A request's deliveries: metrics, ledger notes and receipts once per request."""
+        now = time.time()
+        latency = metrics.DELIVERY_LATENCY.labels(slug)
+        duplicates = 0
+        for unit, outcome in zip(units, outcomes, strict=True):
+            ref = unit.ref
+            duplicates += outcome.duplicate
+            if ref.event_time_ms:
+                latency.observe(max(0.0, now - ref.event_time_ms / 1000))
+            self.failures.delivered(ref, slug, False)
+        if duplicates:
+            metrics.DUPLICATES_ACKED.labels(slug).inc(duplicates)
+        if self._ledger is not None:
+            self._ledger.note_many(slug, [unit.item.event_id for unit in units])
+        if self._receipts is not None:
+            self._receipts.emit_delivered(slug, units, outcomes, self._done)
+            return
+        for unit in units:
+            self._done(unit.ref)
 
     def _fail(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
         """A delivery failure: its dead letter, settled by the driver's policy."""
@@ -159,18 +175,9 @@ class OutcomeRouter:
         self.dead_letter(ref, letter, unit, outcome)
 
     def _emit(self, ref: MessageRef, receipt: dict[str, Any]) -> None:
-        """Queue a receipt; the unit is done once the broker acknowledged it. A replayed
-        record's receipt names the dead-letter record it replays (``replay_of``)."""
+        """Queue a receipt; the unit is done once the broker acknowledged it."""
         assert self._receipts is not None
-        if ref.replay is not None:
-            replay = ref.replay
-            receipt["replay_of"] = {
-                "topic": replay.topic,
-                "partition": replay.partition,
-                "offset": replay.offset,
-                "replay": replay.replays + 1,
-            }
-        self._receipts.emit(ref, receipt, lambda: self._done(ref))
+        self._receipts.emit(ref, receipt, self._done)
 
     @staticmethod
     def _first_failure(unit: Unit) -> int | None:

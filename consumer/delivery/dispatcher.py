@@ -12,7 +12,7 @@ import contextlib
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import structlog
@@ -51,9 +51,11 @@ class Unit:
         return self.ref.alive
 
 
-# Called with (unit, terminal kind: "delivered" | "rejected" | "exhausted" | "auth" | "hold" (a
-# paused platform's unit, when `park_paused` is set), outcome)
-OutcomeCallback = Callable[[Unit, str, ItemOutcome], None]
+# Called with (terminal kind: "delivered" | "rejected" | "exhausted" | "auth" | "hold" (a paused
+# platform's unit, when `park_paused` is set), units that reached it together, their outcomes in
+# the same order). One call per request and terminal kind, not per unit: whoever routes outcomes
+# (ledger, receipts, metrics) does its per-batch work once.
+OutcomeCallback = Callable[[str, Sequence[Unit], Sequence[ItemOutcome]], None]
 
 
 class PlatformDispatcher:
@@ -316,12 +318,15 @@ class PlatformDispatcher:
                 self._sending += len(part)
                 self._spawn_split(part)
             return
+        delivered: tuple[list[Unit], list[ItemOutcome]] = ([], [])
+        rejected: tuple[list[Unit], list[ItemOutcome]] = ([], [])
         for unit, outcome in zip(batch, outcomes, strict=True):
             kind = outcome.kind
-            if kind is OutcomeKind.DELIVERED:
-                self._finish(unit, "delivered", outcome)
-            elif kind is OutcomeKind.REJECTED:
-                self._finish(unit, "rejected", outcome)
+            if kind is OutcomeKind.DELIVERED or kind is OutcomeKind.REJECTED:
+                if unit.alive():
+                    done = delivered if kind is OutcomeKind.DELIVERED else rejected
+                    done[0].append(unit)
+                    done[1].append(outcome)
             elif kind is OutcomeKind.AUTH:
                 self._on_auth(unit, outcome)
             else:
@@ -330,6 +335,10 @@ class PlatformDispatcher:
                     gate = time.monotonic() + (outcome.retry_after or self._retry.base_delay_s)
                     self._not_before = max(self._not_before, gate)
                 self._retry_later(unit, outcome)
+        if delivered[0]:
+            self._on_outcome("delivered", *delivered)
+        if rejected[0]:
+            self._on_outcome("rejected", *rejected)
 
     def _spawn_split(self, part: list[Unit]) -> None:
         async def run() -> None:
@@ -384,4 +393,4 @@ class PlatformDispatcher:
 
     def _finish(self, unit: Unit, terminal: str, outcome: ItemOutcome) -> None:
         if unit.alive():
-            self._on_outcome(unit, terminal, outcome)
+            self._on_outcome(terminal, (unit,), (outcome,))

@@ -86,7 +86,7 @@ class RecordProcessor:
 
     def start(self, writer: DeadLetterWriter | None, receipts: ReceiptWriter | None) -> OutcomeRouter:
         """Build the run's outcome router and intake; returns the router (the dispatchers'
-        outcome callback is its ``on_outcome``)."""
+        outcome callback is its ``on_outcomes``)."""
         self.failures.writer = writer
         self.outcomes = OutcomeRouter(
             self.dispatchers,

@@ -186,7 +186,7 @@ class Replayer:
                         self._targets(),
                         sender,
                         self.credentials,
-                        router.on_outcome,
+                        router.on_outcomes,
                     )
                 )
                 start_dispatchers(self.settings, self.proc.dispatchers)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import structlog
 
@@ -80,8 +80,16 @@ class LedgerGuard:
 
     def note(self, platform: str, event_id: str) -> None:
         """Remember (soon) that ``platform`` accepted ``event_id``."""
-        self._buffer.setdefault(platform, []).append(event_id)
-        self._buffered += 1
+        self.note_many(platform, (event_id,))
+
+    def note_many(self, platform: str, event_ids: Iterable[str]) -> None:
+        """Remember (soon) that ``platform`` accepted each of ``event_ids`` (one request's)."""
+        buffer = self._buffer.get(platform)
+        if buffer is None:
+            buffer = self._buffer[platform] = []
+        before = len(buffer)
+        buffer.extend(event_ids)
+        self._buffered += len(buffer) - before
         if self._task is None:
             self.start()
         if self._buffered >= self._flush_max and self._wake is not None:

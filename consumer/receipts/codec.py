@@ -63,7 +63,7 @@ def _read_plain(value: bytes) -> Any:
 
 
 # Receipt fields with a handful of distinct values, whose Avro encodings are cached.
-_VOCABULARY = frozenset(
+VOCABULARY = frozenset(
     {
         "event_type",
         "platform",
@@ -82,7 +82,7 @@ _VOCABULARY = frozenset(
 @cache
 def fast_receipt_encoder() -> Encoder | None:
     """The specialised encoder of the receipt schema (None if the schema outgrew it)."""
-    return compile_record(json.loads(receipt_schema_json()), _VOCABULARY)
+    return compile_record(json.loads(receipt_schema_json()), VOCABULARY)
 
 
 class ReceiptCodec:
@@ -102,9 +102,14 @@ class ReceiptCodec:
             )
         return self._schema_id
 
+    def framing(self) -> bytes:
+        """What comes before each record's Avro body: the wire format's magic byte and schema id
+        (registering the schema on first use), or nothing without a registry."""
+        return _HEADER.pack(0, self._id()) if self._registry is not None else b""
+
     def encode(self, receipt: dict[str, Any]) -> bytes:
         """One receipt dict -> bytes (missing optional fields take their defaults)."""
-        header = _HEADER.pack(0, self._id()) if self._registry is not None else b""
+        header = self.framing()
         fast = fast_receipt_encoder()
         if fast is not None:
             try:

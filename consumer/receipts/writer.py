@@ -3,6 +3,9 @@ each one.
 
 Callback-based rather than a future per record so the hot path pays one small object per
 (event, platform) — the job, which is also its own delivery callback — not a task or closures.
+A request's deliveries come as one batch (`emit_delivered`), encoded from shared byte runs
+(`receipts.segments`); one Kafka record per (event, platform) stays, keyed by the event id, so
+`trace` and any consumer indexing receipts by event keep reading them as they are.
 The engine finishes a unit only in that callback, so a source offset is committed only after its
 receipts are durable — "every terminal outcome has a receipt" holds across crashes (at least
 once: a crash after the ack and before the commit repeats a receipt; readers deduplicate by
@@ -11,15 +14,20 @@ once: a crash after the ack and before the commit repeats a receipt; readers ded
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connectors.base import ItemOutcome
+from consumer.delivery.dispatcher import Unit
 from consumer.kafka.acked_producer import AckedProducer, Job, OutRecord
 from consumer.messages import MessageRef
 from consumer.observability import metrics
-from consumer.receipts.build import receipt_key
+from consumer.receipts.build import build_receipt, receipt_key
 from consumer.receipts.codec import ReceiptCodec
+from consumer.receipts.segments import DeliveredReceipts
+
+Finish = Callable[[MessageRef], None]
 
 
 def _unused(_partition: int, _offset: int) -> None:
@@ -32,12 +40,13 @@ class _ReceiptJob(Job):
 
     tally: metrics.Tally | None = None
     labels: tuple[str, str] = ("", "")  # platform, outcome
-    finish: Callable[[], None] | None = None
+    ref: MessageRef | None = None
+    finish: Finish | None = None
 
     def acked(self, partition: int, offset: int) -> None:
-        assert self.tally is not None and self.finish is not None
+        assert self.tally is not None and self.finish is not None and self.ref is not None
         self.tally.add(metrics.RECEIPTS, *self.labels)
-        self.finish()
+        self.finish(self.ref)
 
 
 class ReceiptWriter:
@@ -50,6 +59,8 @@ class ReceiptWriter:
         self.topic = topic
         self._codec = codec or ReceiptCodec(None, topic)
         self._acked = metrics.Tally()  # receipts counted per poll, not per ack
+        self._runs: DeliveredReceipts | None = None  # built on the first delivered batch
+        self._runs_built = False
         self.out.after_poll = self._acked.flush
 
     def prepare(self) -> int | None:
@@ -80,13 +91,34 @@ class ReceiptWriter:
         """How long the oldest failing receipt write has been failing (0: none)."""
         return self.out.stalled_s
 
-    def emit(self, ref: MessageRef, receipt: dict[str, Any], on_acked: Callable[[], None]) -> None:
-        """Queue one receipt for ``ref``'s message; ``on_acked`` runs after the broker's ack."""
-        record = OutRecord(receipt_key(ref), self._codec.encode(receipt))
-        labels = (receipt["platform"], receipt["outcome"])
+    def emit(self, ref: MessageRef, receipt: dict[str, Any], on_acked: Finish) -> None:
+        """Queue one receipt for ``ref``'s message; ``on_acked(ref)`` runs after the broker's ack."""
+        self._send(ref, self._codec.encode(receipt), (receipt["platform"], receipt["outcome"]), on_acked)
+
+    def emit_delivered(
+        self, platform: str, units: Sequence[Unit], results: Sequence[ItemOutcome], on_acked: Finish
+    ) -> None:
+        """Queue the delivered receipts of one request's ``units`` (``results``: the platform's
+        answers, in the same order); ``on_acked(unit.ref)`` runs after each one's ack."""
+        if not self._runs_built:  # the framing may register the schema: not before the first use
+            self._runs = DeliveredReceipts.create(self._codec.framing(), self._codec.encode)
+            self._runs_built = True
+        runs = self._runs
+        if runs is None:  # the schema does not split into runs: whole receipts
+            from_dicts = self._codec.encode
+            for unit, result in zip(units, results, strict=True):
+                fields = build_receipt(unit.ref, platform, "delivered", "deliver", unit=unit, result=result)
+                self._send(unit.ref, from_dicts(fields), (platform, "delivered"), on_acked)
+            return
+        labels = (platform, "delivered")
+        for unit, value in zip(units, runs.encode(platform, units, results), strict=True):
+            self._send(unit.ref, value, labels, on_acked)
+
+    def _send(self, ref: MessageRef, value: bytes, labels: tuple[str, str], on_acked: Finish) -> None:
         position = (ref.topic, ref.partition, ref.offset)  # formatted only if a write fails
+        record = OutRecord(receipt_key(ref), value)
         self.out.send(
-            _ReceiptJob(record, _unused, position, tally=self._acked, labels=labels, finish=on_acked)
+            _ReceiptJob(record, _unused, position, tally=self._acked, labels=labels, ref=ref, finish=on_acked)
         )
 
     async def close(self, timeout: float = 10.0) -> int:

@@ -156,8 +156,9 @@ def test_with_a_retry_topic_a_paused_platform_hands_its_units_back_as_hold() -> 
         _Connector(),  # type: ignore[arg-type]
         HttpSender(),
         None,  # type: ignore[arg-type]
-        lambda unit, terminal, outcome: ended.append(
+        lambda terminal, units, outcomes: ended.extend(
             (unit.item.event_id, terminal, outcome.code, outcome.reason)
+            for unit, outcome in zip(units, outcomes, strict=True)
         ),
         RetryPolicy(),
         CircuitBreaker(),

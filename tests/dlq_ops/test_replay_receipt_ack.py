@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from connectors.base import Item, ItemOutcome, OutcomeKind
@@ -17,6 +17,7 @@ from consumer.dlq_ops.processor import RecordProcessor
 from consumer.dlq_ops.summary import ReplaySummary
 from consumer.kafka.offsets import OffsetTracker
 from consumer.messages import MessageRef
+from consumer.receipts.build import build_receipt
 from consumer.receipts.writer import ReceiptWriter
 from tests.dlq_ops.helpers import record
 
@@ -29,8 +30,19 @@ class HeldReceipts:
     def __init__(self) -> None:
         self.held: list[tuple[dict[str, Any], Callable[[], None]]] = []
 
-    def emit(self, ref: MessageRef, receipt: dict[str, Any], on_acked: Callable[[], None]) -> None:
-        self.held.append((receipt, on_acked))
+    def emit(self, ref: MessageRef, receipt: dict[str, Any], on_acked: Callable[[MessageRef], None]) -> None:
+        self.held.append((receipt, lambda: on_acked(ref)))
+
+    def emit_delivered(
+        self,
+        platform: str,
+        units: Sequence[Unit],
+        results: Sequence[ItemOutcome],
+        on_acked: Callable[[MessageRef], None],
+    ) -> None:
+        for unit, result in zip(units, results, strict=True):
+            receipt = build_receipt(unit.ref, platform, "delivered", "deliver", unit=unit, result=result)
+            self.emit(unit.ref, receipt, on_acked)
 
 
 def processor(options: ReplayOptions) -> tuple[RecordProcessor, OffsetTracker, HeldReceipts]:
@@ -59,7 +71,7 @@ def outcome(proc: RecordProcessor, unit: Unit, terminal: str, result: ItemOutcom
 
     async def settle() -> None:
         assert proc.outcomes is not None
-        proc.outcomes.on_outcome(unit, terminal, result)
+        proc.outcomes.on_outcomes(terminal, [unit], [result])
         while proc.outcomes._background:
             await asyncio.sleep(0)
 

@@ -16,8 +16,14 @@ def test_click_not_found_receipt_is_delivered_with_the_note() -> None:
     outcome = row_outcome(GoogleError("CLICK_NOT_FOUND", "conversionUploadError", "no click"), 21600.0)
     assert outcome.kind is OutcomeKind.DELIVERED and not outcome.duplicate
     ref = SimpleNamespace(
-        event_id="LEAD-1", event_type="lead", event_time_ms=1_700_000_000_000,
-        topic="events.lead", partition=0, offset=7, enriched=(),
+        event_id="LEAD-1",
+        event_type="lead",
+        event_time_ms=1_700_000_000_000,
+        topic="events.lead",
+        partition=0,
+        offset=7,
+        enriched=(),
+        replay=None,
     )
     item = Item("LEAD-1", "lead", 1_700_000_000_000, {}, match_keys=("email",))
     unit = SimpleNamespace(item=item, attempts=1, first_attempt_ms=1, last_attempt_ms=1, last_status=200)
@@ -32,8 +38,14 @@ def test_click_not_found_receipt_is_delivered_with_the_note() -> None:
 def test_a_plain_delivery_has_no_note() -> None:
     outcome = ItemOutcome(OutcomeKind.DELIVERED)
     ref = SimpleNamespace(
-        event_id="ORD-1", event_type="purchase", event_time_ms=None,
-        topic="events.purchase", partition=0, offset=1, enriched=(),
+        event_id="ORD-1",
+        event_type="purchase",
+        event_time_ms=None,
+        topic="events.purchase",
+        partition=0,
+        offset=1,
+        enriched=(),
+        replay=None,
     )
     receipt = build_receipt(ref, "meta", "delivered", "deliver", result=outcome)
     assert receipt["reason"] is None and receipt["code"] is None

@@ -22,7 +22,7 @@ from consumer.receipts.writer import ReceiptWriter
 def _ref(offset: int) -> SimpleNamespace:
     return SimpleNamespace(
         event_id=f"ORD-{offset}", event_type="purchase", event_time_ms=1_700_000_000_000,
-        topic="events.purchase", partition=2, offset=offset, enriched=("fbc",),
+        topic="events.purchase", partition=2, offset=offset, enriched=("fbc",), replay=None,
     )  # fmt: skip
 
 
@@ -45,7 +45,7 @@ async def test_each_receipt_finishes_on_its_ack_and_is_counted(kafka_bootstrap: 
     for offset in (5, 6, 7):
         ref = _ref(offset)
         receipt = build_receipt(ref, "meta", "delivered", "deliver")
-        writer.emit(ref, receipt, lambda o=offset: finished.append(o))
+        writer.emit(ref, receipt, lambda _ref, o=offset: finished.append(o))
     assert finished == []  # nothing finishes before the broker acknowledged it
     for _ in range(200):
         if len(finished) == 3:
@@ -79,7 +79,8 @@ async def test_a_refused_receipt_is_retried_and_logged_with_its_position(
     finished: list[bool] = []
     ref = _ref(41)
     with capture_logs() as logs:
-        writer.emit(ref, build_receipt(ref, "meta", "delivered", "deliver"), lambda: finished.append(True))
+        receipt = build_receipt(ref, "meta", "delivered", "deliver")
+        writer.emit(ref, receipt, lambda _ref: finished.append(True))
         for _ in range(200):
             if writer.errors:
                 break

@@ -64,7 +64,7 @@ async def _settle(router: OutcomeRouter) -> None:
 async def test_spent_attempts_park_on_the_first_tier_and_finish_on_the_ack() -> None:
     router, dlq, retry, done = _router()
     unit = _unit()
-    router.on_outcome(unit, "exhausted", ItemOutcome(OutcomeKind.RETRY, reason="HTTP 503", code="503"))
+    router.on_outcomes("exhausted", [unit], [ItemOutcome(OutcomeKind.RETRY, reason="HTTP 503", code="503")])
     assert done == []  # not before the retry record is acknowledged
     await _settle(router)
     ((letter, partition),) = retry.letters
@@ -88,7 +88,7 @@ async def test_a_paused_platform_parks_without_counting_an_attempt() -> None:
     paused = ItemOutcome(OutcomeKind.RETRY, reason="meta is paused (rotation)", code="paused")
     before = int(time.time() * 1000)
     router.hold(_unit(retry=waiting), paused, "hold")
-    router.on_outcome(_unit(), "hold", paused)
+    router.on_outcomes("hold", [_unit()], [paused])
     await _settle(router)
     (again, p1), (fresh, p2) = retry.letters
     assert (again.extra[H_RETRY_ATTEMPT], fresh.extra[H_RETRY_ATTEMPT], p1, p2) == ("2", "0", 0, 0)
@@ -105,8 +105,8 @@ async def test_a_pause_expires_an_event_only_once_its_deadline_has_passed() -> N
     router, dlq, retry, _done = _router()
     paused = ItemOutcome(OutcomeKind.RETRY, reason="meta is paused", code="paused")
     margin = 3_600_000
-    router.on_outcome(_unit(event_age_ms=7 * DAY_MS - margin - 30_000), "hold", paused)
-    router.on_outcome(_unit(event_age_ms=7 * DAY_MS - margin + 30_000), "hold", paused)
+    router.on_outcomes("hold", [_unit(event_age_ms=7 * DAY_MS - margin - 30_000)], [paused])
+    router.on_outcomes("hold", [_unit(event_age_ms=7 * DAY_MS - margin + 30_000)], [paused])
     await _settle(router)
     assert len(retry.letters) == 1  # 30 s before its deadline: still parked (a retry would expire)
     ((letter, _),) = dlq.letters
@@ -115,8 +115,8 @@ async def test_a_pause_expires_an_event_only_once_its_deadline_has_passed() -> N
 
 async def test_the_next_attempt_after_the_window_is_dead_lettered_expired() -> None:
     router, dlq, retry, done = _router()
-    router.on_outcome(
-        _unit(event_age_ms=7 * DAY_MS - 60_000), "auth", ItemOutcome(OutcomeKind.AUTH, code="190")
+    router.on_outcomes(
+        "auth", [_unit(event_age_ms=7 * DAY_MS - 60_000)], [ItemOutcome(OutcomeKind.AUTH, code="190")]
     )
     await _settle(router)
     ((letter, _),) = dlq.letters
@@ -126,7 +126,7 @@ async def test_the_next_attempt_after_the_window_is_dead_lettered_expired() -> N
 
 async def test_a_permanent_rejection_goes_to_the_dlq_as_before() -> None:
     router, dlq, retry, _done = _router()
-    router.on_outcome(_unit(), "rejected", ItemOutcome(OutcomeKind.REJECTED, reason="bad", code="100"))
+    router.on_outcomes("rejected", [_unit()], [ItemOutcome(OutcomeKind.REJECTED, reason="bad", code="100")])
     await _settle(router)
     assert [letter.outcome for letter, _ in dlq.letters] == ["rejected"] and retry.letters == []
 

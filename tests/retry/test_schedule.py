@@ -126,6 +126,7 @@ def test_retry_headers_round_trip() -> None:
 class _Ref:
     topic, partition, offset = "events.purchase", 1, 42
     event_id, event_type, event_time_ms, enriched = "ORD-1", "purchase", NOW, ()
+    replay = None
 
 
 def test_a_retry_later_receipt_encodes_fast_and_trace_says_waiting() -> None:
