@@ -267,11 +267,9 @@ class Intake:
                     **self._outcomes.retry_context(ref),
                 ),
             )
-        add = tally.add
+        add, add_each = tally.add, tally.add_each
         for slug, item in units:
             add(metrics.MAPPED_EVENTS, slug)
-            for key in item.match_keys:
-                add(metrics.MATCH_KEYS, slug, key)
-            for dropped in item.dropped:
-                add(metrics.DROPPED_IDENTIFIERS, slug, dropped)
+            add_each(metrics.MATCH_KEYS, slug, item.match_keys)
+            add_each(metrics.DROPPED_IDENTIFIERS, slug, item.dropped)
             out.append(Unit(ref=ref, item=item, size=ref.size, platform=slug))

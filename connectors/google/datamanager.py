@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -62,8 +63,9 @@ def rfc3339(event_time_ms: int) -> str:
 @functools.lru_cache(maxsize=4096)
 def _second_stamp(epoch_s: int) -> str:
     """'YYYY-MM-DDTHH:MM:SS' of one UTC second, cached: events arrive clustered in time, so
-    most of a batch shares a handful of seconds and strftime ran once per event before."""
-    return common.utc(epoch_s * 1000).strftime("%Y-%m-%dT%H:%M:%S")
+    most of a batch shares a handful of seconds and strftime ran once per event before. A miss
+    formats a `time.struct_time` (half the cost of an aware datetime's strftime)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_s))
 
 
 def postal(value: str | None, country: str) -> str | None:

@@ -61,18 +61,33 @@ class Tally:
     update each instead. Callers flush before they next yield to the event loop, so a scrape
     never sees a batch half counted for longer than one synchronous step."""
 
-    __slots__ = ("_counts",)
+    __slots__ = ("_counts", "_each")
 
     def __init__(self) -> None:
         self._counts: dict[tuple[Any, tuple[str, ...]], int] = {}
+        self._each: dict[tuple[Any, str, tuple[str, ...]], int] = {}
 
     def add(self, counter: Any, *labels: str) -> None:
         """Count one increment of ``counter`` with these label values."""
         key = (counter, labels)
         self._counts[key] = self._counts.get(key, 0) + 1
 
+    def add_each(self, counter: Any, label: str, values: tuple[str, ...]) -> None:
+        """Count one increment of ``counter{label, v}`` for each ``v`` in ``values`` (an event's
+        match keys): one dict update for the whole tuple, spread over its values at flush."""
+        if values:
+            key = (counter, label, values)
+            self._each[key] = self._each.get(key, 0) + 1
+
     def flush(self) -> None:
         """Apply and forget the gathered increments."""
+        if self._each:
+            each, self._each = self._each, {}
+            counts = self._counts
+            for (counter, label, values), n in each.items():
+                for value in values:
+                    key = (counter, (label, value))
+                    counts[key] = counts.get(key, 0) + n
         if self._counts:
             counts, self._counts = self._counts, {}
             for (counter, labels), n in counts.items():

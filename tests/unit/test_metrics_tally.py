@@ -21,3 +21,18 @@ def test_flush_applies_counts_and_forgets_them() -> None:
     tally.flush()  # a second flush adds nothing
     assert _value(metrics.MATCH_KEYS, "tally-test", "email") == before_email + 3
     assert _value(metrics.MATCH_KEYS, "tally-test", "phone") == before_phone + 1
+
+
+def test_add_each_counts_every_value_of_the_tuple() -> None:
+    """An event's match keys as one tuple: each key counted once per add, with plain adds."""
+    before = {k: _value(metrics.MATCH_KEYS, "tally-each", k) for k in ("email", "phone", "fbc")}
+    tally = metrics.Tally()
+    tally.add_each(metrics.MATCH_KEYS, "tally-each", ("email", "phone"))
+    tally.add_each(metrics.MATCH_KEYS, "tally-each", ("email", "phone"))
+    tally.add_each(metrics.MATCH_KEYS, "tally-each", ("email", "fbc"))
+    tally.add_each(metrics.MATCH_KEYS, "tally-each", ())
+    tally.add(metrics.MATCH_KEYS, "tally-each", "email")
+    tally.flush()
+    tally.flush()
+    after = {k: _value(metrics.MATCH_KEYS, "tally-each", k) for k in before}
+    assert {k: after[k] - before[k] for k in before} == {"email": 4, "phone": 2, "fbc": 1}
