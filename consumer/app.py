@@ -13,6 +13,7 @@ import structlog
 from connectors.base import Connector, ItemOutcome
 from consumer.builders import build_connectors, build_credentials, registry_client
 from consumer.codec import Codec
+from consumer.collector import tune_for_throughput
 from consumer.config import Settings
 from consumer.control.runtime import ControlRuntime, control_from_settings, start_control
 from consumer.control.state import PlatformControl
@@ -224,6 +225,7 @@ async def run_relay(
     await relay.sender.start()
     server = relay.observability = await _start_observability(relay)
     start_dispatchers(relay.settings, relay.dispatchers)
+    tune_for_throughput()  # everything long-lived exists now
     ingest_task = loop.create_task(relay.ingester.run()) if relay.ingester is not None else None
     summary_task = loop.create_task(engine.stats.dlq_summary.run())
     watcher: asyncio.Task[None] | None = None

@@ -35,6 +35,7 @@ import structlog
 from connectors.base import Connector
 from consumer.builders import build_connectors, build_credentials, registry_client
 from consumer.codec import Codec
+from consumer.collector import tune_for_throughput
 from consumer.config import Settings
 from consumer.delivery.credentials_api import CredentialsSource
 from consumer.delivery.factory import build_dispatchers, start_dispatchers
@@ -190,6 +191,7 @@ class Replayer:
                     )
                 )
                 start_dispatchers(self.settings, self.proc.dispatchers)
+            tune_for_throughput()  # the same pipeline as the relay's, the same allocation pattern
             await self._intake(reader, progress)
             await self._drain(progress)
             progress.close(self.summary.handled, self.summary.progress_counts())
