@@ -24,6 +24,7 @@ import fastavro
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 
 from consumer import contract
+from consumer.fastdec import Reader, Unreadable, compile_reader
 from consumer.registry import SubjectStrategy, register_contract_schema, resolve_writer, subject_name
 
 MAGIC_BYTE = 0
@@ -57,6 +58,7 @@ class _WriterInfo:
     event_type: str
     writer: Any
     reader: Any  # None when writer and reader are the same schema (no resolution needed)
+    fast: Reader | None = None  # the generated reader of ``writer`` (only without resolution)
 
 
 def _shape(schema: Any) -> tuple[str, list[str]]:
@@ -107,6 +109,7 @@ class Codec:
         self._registry = registry
         self._topics = dict(topics or contract.DEFAULT_TOPICS)
         self._by_id: dict[int, _WriterInfo] = {}
+        self._plain: dict[str, Reader | None] = {}  # event type -> generated reader (plain Avro)
         self._record_types = contract.record_name_types()
 
     @property
@@ -122,7 +125,8 @@ class Codec:
             event_type = self._topics.get(topic)
             if event_type is None:
                 raise DecodeError("unknown_topic", f"no event type configured for topic {topic!r}")
-            record = self._read(value, 0, contract.parsed_schema(event_type), None)
+            schema = contract.parsed_schema(event_type)
+            record = self._read(value, 0, schema, None, self._plain_reader(event_type))
         else:
             if len(value) < _HEADER.size:
                 raise DecodeError("truncated", f"{len(value)} bytes is shorter than the 5-byte header")
@@ -137,7 +141,7 @@ class Codec:
                     "schema_mismatch",
                     f"schema id {schema_id} is a {event_type} record but topic {topic!r} carries {expected}",
                 )
-            record = self._read(value, _HEADER.size, info.writer, info.reader)
+            record = self._read(value, _HEADER.size, info.writer, info.reader, info.fast)
         record["type"] = event_type
         return record
 
@@ -146,7 +150,8 @@ class Codec:
         if not value:
             raise DecodeError("empty", "message has no value")
         if self._registry is None:
-            return self._read(value, 0, contract.parsed_schema(contract.CAPTURE_TYPE), None)
+            capture = contract.CAPTURE_TYPE
+            return self._read(value, 0, contract.parsed_schema(capture), None, self._plain_reader(capture))
         if len(value) < _HEADER.size:
             raise DecodeError("truncated", "shorter than the 5-byte header")
         magic, schema_id = _HEADER.unpack_from(value)
@@ -155,7 +160,7 @@ class Codec:
         info = self._writer(schema_id)
         if info.event_type != contract.CAPTURE_TYPE:
             raise DecodeError("schema_mismatch", f"schema id {schema_id} is not a click-ID capture")
-        return self._read(value, _HEADER.size, info.writer, info.reader)
+        return self._read(value, _HEADER.size, info.writer, info.reader, info.fast)
 
     def _writer(self, schema_id: int) -> _WriterInfo:
         info = self._by_id.get(schema_id)
@@ -191,12 +196,28 @@ class Codec:
         # much faster than its writer->reader resolution.
         same = _shape(writer) == _contract_shape(event_type)
         reader = None if same else contract.parsed_schema(event_type)
-        info = _WriterInfo(event_type, writer, reader)
+        info = _WriterInfo(event_type, writer, reader, compile_reader(writer) if same else None)
         self._by_id[schema_id] = info
         return info
 
+    def _plain_reader(self, event_type: str) -> Reader | None:
+        if event_type not in self._plain:
+            self._plain[event_type] = compile_reader(contract.parsed_schema(event_type))
+        return self._plain[event_type]
+
     @staticmethod
-    def _read(value: bytes, offset: int, writer: Any, reader: Any) -> dict[str, Any]:
+    def _read(
+        value: bytes, offset: int, writer: Any, reader: Any, fast: Reader | None = None
+    ) -> dict[str, Any]:
+        if fast is not None:  # the generated reader; anything it does not expect goes to fastavro
+            try:
+                record, end = fast(value, offset)
+            except Unreadable:
+                pass
+            else:
+                if end != len(value):
+                    raise DecodeError("trailing_bytes", f"{len(value) - end} bytes left after the record")
+                return record  # a record schema reads as a dict
         buf = io.BytesIO(value)
         buf.seek(offset)
         try:

@@ -1,11 +1,12 @@
 """The import contract of the packages, checked over the source's AST (no imports executed).
 
 Layers, bottom up: the pure platform code (``connectors``) and the platform stand-in
-(``sandbox``) know nothing of the runtime; inside ``consumer``, the base modules (codec, registry,
-config, contract, storage, kafka/, observability/) import only each other; the relay's wiring
-(``consumer.app``) and the command line (``consumer.cli``) are imported by nothing below them;
-the delivery ledger does not depend on the click-ID store. And no error is recognised by its
-class name (``type(exc).__name__``): callers import the exception they mean.
+(``sandbox``) know nothing of the runtime; inside ``consumer``, the base modules (codec and its
+generated reader, registry, config, contract, storage, kafka/, observability/) import only each
+other; the relay's wiring (``consumer.app``) and the command line (``consumer.cli``) are
+imported by nothing below them; the delivery ledger does not depend on the click-ID store. And
+no error is recognised by its class name (``type(exc).__name__``): callers import the exception
+they mean.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ BASE = (
     "consumer.config",
     "consumer.config_errors",
     "consumer.contract",
+    "consumer.fastdec",
     "consumer.registry",
     "consumer.storage",
     "consumer.kafka",
