@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import yaml
@@ -48,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
             pool = EventPool()
             db = str(workdir / "click-ids.db")
             preload_captures(db, pool)
-            topics = TopicSet.named("ab")
+            # fresh topics every invocation: against a long-lived broker (KAFKA_BOOTSTRAP_SERVERS)
+            # a fixed name kept every earlier invocation's events, and each run consumed those
+            # (hours old, already seen by the sandbox) instead of the ones just produced
+            topics = TopicSet.named(f"ab-{uuid.uuid4().hex[:8]}")
             create_topics(bootstrap, topics, 6)
             EventProducer(bootstrap, topics, pool).produce_many(args.events, "ab")
             for rnd in range(args.warmup):
