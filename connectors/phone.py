@@ -11,7 +11,7 @@ import functools
 import re
 
 import phonenumbers
-from phonenumbers import PhoneMetadata, PhoneNumber
+from phonenumbers import PhoneMetadata, PhoneNumberDesc
 from phonenumbers.re_util import enable_pattern_cache
 
 # Keep the metadata's compiled patterns (the library's own switch, off by default): numbers from
@@ -25,6 +25,10 @@ _E164 = phonenumbers.PhoneNumberFormat.E164
 # '+', a non-zero first digit, then digits separated by spaces or hyphens only: no letters (an
 # extension), brackets or other punctuation whose meaning the full parser works out.
 _PLAIN_INTERNATIONAL = re.compile(r"\+[1-9][0-9 \-]{5,24}")
+# A national number written with digits, spaces, hyphens, dots and brackets only, not starting
+# with 0: nothing in it the full parser could read as an extension, a second number or a prefix.
+_PLAIN_NATIONAL = re.compile(r"\(?[1-9][0-9 \-.()]{5,24}")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 @functools.lru_cache(maxsize=65536)
@@ -35,7 +39,7 @@ def _parse_e164(value: str, region: str) -> str | None:
         text = "+" + text[2:]
     if text.startswith("+0"):
         text = "+" + text[1:].lstrip("0")  # no country code starts with 0 ('+001 616…' -> '+1 616…')
-    result = _fast_e164(text) if text.startswith("+") else None
+    result = _fast_e164(text) if text.startswith("+") else _fast_national(text, region)
     if result is None:
         result = _try_e164(text, region)
     if result is None and not text.startswith("+"):
@@ -55,9 +59,9 @@ def _fast_e164(text: str) -> str | None:
     Why: the full parse spends half its time finding a number in free text. A plain
     '+<digits>' string has nothing to find: its country code is the one prefix of the digits in
     the metadata (calling codes are prefix-free, as the parser assumes), and the rest is the
-    national number, checked by the same ``is_valid_number`` against the same metadata. Only a
-    valid number is returned; whatever the full parse could read differently goes to it: a
-    national number starting with 0 (Italian leading zeros) or with anything the country's
+    national number, checked by `_is_valid` against the same metadata. Only a valid number is
+    returned; whatever the full parse could read differently goes to it: a national number
+    starting with 0 (Italian leading zeros) or with anything the country's
     ``national_prefix_for_parsing`` matches (the parser may strip or transform it). Tested
     against the full parse with hypothesis (tests/connectors/test_phone_fast_path.py)."""
     if _PLAIN_INTERNATIONAL.fullmatch(text) is None:
@@ -80,9 +84,97 @@ def _fast_e164(text: str) -> str | None:
     prefix = metadata.national_prefix_for_parsing
     if prefix and re.match(prefix, national):
         return None
-    if not phonenumbers.is_valid_number(PhoneNumber(country_code=code, national_number=int(national))):
+    return f"+{code}{national}" if _is_valid(code, national) else None
+
+
+def _fast_national(text: str, region: str) -> str | None:
+    """E.164 of a plain national number in ``region`` ('(512) 600-0000' in the US) without
+    ``phonenumbers.parse``, or ``None`` to leave it to the full parse.
+
+    The full parse of a number without '+' may read it as international (it starts with the
+    region's international prefix, e.g. '011' or '810'), strip the region's own country code
+    from it, or strip or transform a national prefix; any of those sends the number to the full
+    parse, as does a leading 0. What is left is the national number itself, checked by
+    `_is_valid`. Tested against the full parse with hypothesis."""
+    if _PLAIN_NATIONAL.fullmatch(text) is None:
         return None
-    return f"+{code}{national}"
+    metadata = PhoneMetadata.metadata_for_region(region)
+    if metadata is None:
+        return None
+    digits = _NOT_DIGIT.sub("", text)
+    code = metadata.country_code
+    if code is None or digits.startswith(str(code)):
+        return None
+    for pattern in (metadata.international_prefix, metadata.national_prefix_for_parsing):
+        if pattern and re.match(pattern, digits):
+            return None
+    return f"+{code}{digits}" if _is_valid(code, digits) else None
+
+
+def _is_valid(code: int, national: str) -> bool:
+    """``phonenumbers.is_valid_number`` of the number ``+<code><national>`` (national: digits,
+    no leading 0), with one combined pattern per (region, length) instead of a pattern per
+    number type, and the region found once (the library checks every type twice for calling
+    codes shared by several regions: once to find the region, once to validate in it)."""
+    regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
+    if not regions:
+        return False
+    if len(regions) == 1:
+        metadata = PhoneMetadata.metadata_for_region_or_calling_code(code, regions[0])
+        return metadata is not None and _has_type(metadata, national)
+    for region in regions:  # the library's order: the first region that claims the number
+        metadata = PhoneMetadata.metadata_for_region(region)
+        if metadata is None:
+            continue
+        if metadata.leading_digits is not None:
+            if re.match(metadata.leading_digits, national):
+                return _has_type(metadata, national)
+        elif _has_type(metadata, national):
+            return True
+    return False
+
+
+def _has_type(metadata: PhoneMetadata, national: str) -> bool:
+    """Whether ``national`` is of some number type of ``metadata`` (the library's
+    ``_number_type_helper`` is not UNKNOWN): the general description matches, and so does one
+    type's (each only at a length it allows)."""
+    patterns = _type_patterns(metadata, len(national))
+    return patterns is not None and all(p.fullmatch(national) for p in patterns)
+
+
+_TYPE_PATTERNS: dict[tuple[int, str, int], tuple[re.Pattern[str], re.Pattern[str]] | None] = {}
+
+
+def _type_patterns(metadata: PhoneMetadata, length: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """(general pattern, alternation of the type patterns) for numbers of ``length`` digits in
+    ``metadata``'s region; ``None`` when no number of that length can be valid there."""
+    key = (metadata.country_code or 0, metadata.id, length)
+    if key in _TYPE_PATTERNS:
+        return _TYPE_PATTERNS[key]
+    descs = [
+        metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+        metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail,
+        metadata.fixed_line,
+    ]  # fmt: skip
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        descs.append(metadata.mobile)  # the library tries mobile only when its pattern differs
+    types = [t for d in descs if (t := _desc_pattern(d, length)) is not None]
+    general = _desc_pattern(metadata.general_desc, length)
+    found = None
+    if general is not None and types:
+        found = (re.compile(general), re.compile("|".join(f"(?:{t})" for t in types)))
+    _TYPE_PATTERNS[key] = found
+    return found
+
+
+def _desc_pattern(desc: PhoneNumberDesc | None, length: int) -> str | None:
+    """The description's pattern if the library's ``_is_number_matching_desc`` would try it: it
+    has one, and ``length`` is among its possible lengths if it lists any."""
+    if desc is None or not desc.national_number_pattern:
+        return None
+    if desc.possible_length and length not in desc.possible_length:
+        return None
+    return desc.national_number_pattern
 
 
 def _try_e164(text: str, region: str) -> str | None:
