@@ -139,14 +139,15 @@ class OutcomeRouter:
     def _delivered(self, slug: str, units: Sequence[Unit], outcomes: Sequence[ItemOutcome]) -> None:
         """A request's deliveries: metrics, ledger notes and receipts once per request."""
         now = time.time()
-        latency = metrics.DELIVERY_LATENCY.labels(slug)
+        latencies: list[float] = []
         duplicates = 0
         for unit, outcome in zip(units, outcomes, strict=True):
             ref = unit.ref
             duplicates += outcome.duplicate
             if ref.event_time_ms:
-                latency.observe(max(0.0, now - ref.event_time_ms / 1000))
+                latencies.append(max(0.0, now - ref.event_time_ms / 1000))
             self.failures.delivered(ref, slug, False)
+        metrics.DELIVERY_LATENCY.labels(slug).observe_many(latencies)
         if duplicates:
             metrics.DUPLICATES_ACKED.labels(slug).inc(duplicates)
         if self._ledger is not None:

@@ -4,6 +4,8 @@ alert rules (tests check that every metric an alert names is exported here)."""
 from __future__ import annotations
 
 import platform
+from bisect import bisect_left
+from collections.abc import Iterable
 from importlib import metadata
 from typing import Any
 
@@ -49,7 +51,27 @@ class Gauge(_CachedLabels, prometheus_client.Gauge):
 
 
 class Histogram(_CachedLabels, prometheus_client.Histogram):
-    """A prometheus_client Histogram with cached label children."""
+    """A prometheus_client Histogram with cached label children, and `observe_many`."""
+
+    def observe_many(self, amounts: Iterable[float]) -> None:
+        """``observe(a)`` for each of ``amounts`` (a request's event latencies), with one
+        increment per bucket touched and one of the sum, instead of two locked increments and
+        a bucket scan per value (~1 µs per delivered event). Uses the child's own bucket values
+        (``_upper_bounds``, ``_buckets``, ``_sum``, as ``observe`` does); a test compares the
+        exposition with per-value ``observe`` calls, so a library change that moves them fails
+        there, not in production."""
+        self._raise_if_not_observable()
+        bounds: list[float] = self._upper_bounds
+        counts = [0] * len(bounds)
+        total = 0.0
+        for amount in amounts:
+            total += amount
+            counts[bisect_left(bounds, amount)] += 1  # the first bound >= amount; the last is +Inf
+        self._sum.inc(total)
+        buckets = self._buckets
+        for i, n in enumerate(counts):
+            if n:
+                buckets[i].inc(n)
 
 
 class Tally:
