@@ -142,15 +142,17 @@ class _Compiler:
             index = self._var("i")
             check = f"if not 0 <= {index} < len({symbols}): raise U"
             return [*self._long(index), check, f"{out} = {symbols}[{index}]"]
-        record = self._var("r")
-        lines = [f"{record} = {{}}"]
+        lines: list[str] = []
+        items: list[str] = []
         for spec in schema.get("fields", ()):
             field = self._var()
             body = self.value(spec["type"], field, space)
             if body is None:
                 return None
-            lines += [*body, f"{record}[{spec['name']!r}] = {field}"]
-        return [*lines, f"{out} = {record}"]
+            lines += body
+            items.append(f"{spec['name']!r}: {field}")
+        # one dict display at the end: built in one step, not one store per field
+        return [*lines, f"{out} = {{{', '.join(items)}}}"]
 
     def _union(self, branches: list[Any], out: str, namespace: str) -> list[str] | None:
         if len(branches) == 2 and branches[0] == "null":  # the usual optional field: one byte
