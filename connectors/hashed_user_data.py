@@ -1,4 +1,4 @@
-"""The hashed ``user_data`` block several platforms share (Snap, Pinterest: Meta's layout).
+"""The hashed ``user_data`` block several platforms share (Meta's layout: Meta, Snap, Pinterest).
 
 Each personal field is a one-element list of the SHA-256 hex of its normalised value (phone:
 digits with country code, no '+'); IP and user agent go unhashed. One implementation, so a fix
@@ -21,11 +21,14 @@ def hashed_user_data(
     event: Mapping[str, Any],
     phone_region: str,
     overrides: Mapping[str, RegionalNormalizer] | None = None,
+    *,
+    hash_external_id: bool = True,
 ) -> UserData:
     """(user_data, match key names, dropped field names) for one event, without click ids.
 
     ``overrides`` replaces the shared rule of a key (``"zp"``, ``"ge"``…) where a platform's
-    schema asks for something else; each receives the event's country."""
+    schema asks for something else; each receives the event's country. ``hash_external_id``
+    False sends the normalised external id unhashed (Meta accepts both, see its page)."""
     user = event["user"]
     data: dict[str, Any] = {}
     keys: list[str] = []
@@ -37,8 +40,8 @@ def hashed_user_data(
         ("ph", "phone", nz.phone_rule(phone_region, digits=True), "phone"),
         ("fn", "first_name", nz.name, "name"),
         ("ln", "last_name", nz.name, "name"),
-        ("ge", "gender", nz.gender, "gender"),
         ("db", "date_of_birth", nz.date_of_birth, "date_of_birth"),
+        ("ge", "gender", nz.gender, "gender"),
         ("ct", "city", nz.city, "address"),
         ("st", "state", nz.state_rule(country), "address"),
         ("zp", "postal_code", nz.postal_rule(country), "address"),
@@ -50,7 +53,12 @@ def hashed_user_data(
         if not raw:
             continue
         override = overrides.get(key) if overrides else None
-        value = nz.hashed(raw, func if override is None else _bound(override, country))
+        if override is not None:
+            value = nz.hashed(raw, _bound(override, country))
+        elif func is nz.external_id and not hash_external_id:
+            value = nz.external_id(raw)
+        else:
+            value = nz.hashed(raw, func)
         if value is None:
             dropped.append(field)
             continue

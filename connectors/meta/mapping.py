@@ -10,12 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from connectors import normalize as nz
+from connectors.hashed_user_data import hashed_user_data
 
 # Meta's data_processing_options_state codes for US states with LDU rules (0 = geolocate).
 LDU_STATE_CODES: dict[str, int] = {
-    "CA": 1000, "CO": 1001, "CT": 1002, "FL": 1003, "OR": 1004, "TX": 1005,
-    "MT": 1006, "DE": 1007, "NE": 1008, "NH": 1009, "NJ": 1010,
+    "CA": 1000,
+    "CO": 1001,
+    "CT": 1002,
+    "FL": 1003,
+    "OR": 1004,
+    "TX": 1005,
+    "MT": 1006,
+    "DE": 1007,
+    "NE": 1008,
+    "NH": 1009,
+    "NJ": 1010,
 }
 
 # Identifiers that on their own let Meta match an event (a name or an address alone does not).
@@ -23,73 +32,29 @@ MATCHING_KEYS = frozenset({"email", "phone", "external_id", "fbc", "fbp", "lead_
 
 
 class UserData:
-    """Accumulates one event's ``user_data`` with the names of its match keys and drops."""
+    """One event's ``user_data`` with the names of its match keys and of the dropped fields."""
 
     __slots__ = ("data", "dropped", "keys")
 
-    def __init__(self) -> None:
-        self.data: dict[str, Any] = {}
-        self.keys: list[str] = []
-        self.dropped: list[str] = []
-
-    def add_hashed(self, key: str, raw: str | None, value: str | None, field: str, match_key: str) -> None:
-        """Add ``value`` (already hashed) under ``key``; record a drop if ``raw`` was given but invalid."""
-        if value is not None:
-            self.data[key] = [value]
-            if match_key not in self.keys:
-                self.keys.append(match_key)
-        elif raw:
-            self.dropped.append(field)
+    def __init__(self, data: dict[str, Any], keys: list[str], dropped: list[str]) -> None:
+        self.data = data
+        self.keys = keys
+        self.dropped = dropped
 
 
-def build_user_data(
-    event: Mapping[str, Any], phone_region: str, hash_external_id: bool
-) -> UserData:
-    """``user_data`` for one event: hashed contact data, then the unhashed technical identifiers."""
-    ud = UserData()
-    user = event["user"]
-    email = user.get("email")
-    ud.add_hashed("em", email, nz.hashed(email, nz.email), "email", "email")
-    phone = user.get("phone")
-    ud.add_hashed(
-        "ph", phone, nz.hashed(phone, nz.phone_rule(phone_region, digits=True)), "phone", "phone"
-    )
-    for key, field, func in (("fn", "first_name", nz.name), ("ln", "last_name", nz.name)):
-        raw = user.get(field)
-        ud.add_hashed(key, raw, nz.hashed(raw, func), field, "name")
-    raw = user.get("date_of_birth")
-    ud.add_hashed("db", raw, nz.hashed(raw, nz.date_of_birth), "date_of_birth", "date_of_birth")
-    raw = user.get("gender")
-    ud.add_hashed("ge", raw, nz.hashed(raw, nz.gender), "gender", "gender")
-    country_raw = user.get("country")
-    country = nz.country(country_raw) if country_raw and not nz.is_sha256(country_raw.strip()) else None
-    raw = user.get("city")
-    ud.add_hashed("ct", raw, nz.hashed(raw, nz.city), "city", "address")
-    raw = user.get("state")
-    ud.add_hashed("st", raw, nz.hashed(raw, nz.state_rule(country)), "state", "address")
-    raw = user.get("postal_code")
-    ud.add_hashed("zp", raw, nz.hashed(raw, nz.postal_rule(country)), "postal_code", "address")
-    ud.add_hashed("country", country_raw, nz.hashed(country_raw, nz.country), "country", "address")
-    raw = user.get("external_id")
-    ext = nz.hashed(raw, nz.external_id) if hash_external_id else nz.external_id(raw)
-    ud.add_hashed("external_id", raw, ext, "external_id", "external_id")
-    _add_technical(ud, event)
+def build_user_data(event: Mapping[str, Any], phone_region: str, hash_external_id: bool) -> UserData:
+    """``user_data`` for one event: the shared hashed block (contact data, IP, user agent),
+    then Meta's unhashed click and lead identifiers."""
+    data, keys, dropped = hashed_user_data(event, phone_region, hash_external_id=hash_external_id)
+    ud = UserData(data, keys, dropped)
+    _add_click_and_lead_ids(ud, event)
     return ud
 
 
-def _add_technical(ud: UserData, event: Mapping[str, Any]) -> None:
-    """IP, user agent, fbc/fbp and the Lead Ads lead id: sent unhashed, byte for byte."""
-    context = event["context"]
+def _add_click_and_lead_ids(ud: UserData, event: Mapping[str, Any]) -> None:
+    """fbc/fbp and the Lead Ads lead id: sent unhashed, byte for byte."""
     click_ids = event["click_ids"]
     data = ud.data
-    ip = context.get("ip_address")
-    ua = context.get("user_agent")
-    if ip:
-        data["client_ip_address"] = ip
-    if ua:
-        data["client_user_agent"] = ua
-    if ip and ua:
-        ud.keys.append("ip_ua")
     fbc = click_ids.get("fbc")
     if not fbc and click_ids.get("fbclid"):
         # Fallback only: enrichment normally supplies fbc stamped with the landing time.
