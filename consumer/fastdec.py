@@ -79,11 +79,17 @@ class _Compiler:
         ]
 
     def _length(self, out: str) -> list[str]:
-        """A non-negative length that fits in the data, then its end position in ``e``."""
+        """A non-negative length that fits in the data: its end position in ``e``. A one-byte
+        even varint (most strings) is the length ``b >> 1`` as is; anything else is read whole."""
         return [
-            *self._long(out),
-            f"if {out} < 0: raise U",
-            f"e = p + {out}",
+            "b = d[p]",
+            "if not b & 129:",
+            "    p += 1",
+            "    e = p + (b >> 1)",
+            "else:",
+            f"    {out}, p = vi(d, p)",
+            f"    if {out} < 0: raise U",
+            f"    e = p + {out}",
             "if e > L: raise U",
         ]
 
